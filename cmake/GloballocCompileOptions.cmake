@@ -1,0 +1,17 @@
+# Warning and sanitizer flags shared by every target of the project.
+add_library(globalloc_warnings INTERFACE)
+target_compile_options(globalloc_warnings INTERFACE -Wall -Wextra)
+
+if(GLOBALLOC_SANITIZE STREQUAL "undefined")
+  add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=undefined)
+elseif(GLOBALLOC_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT GLOBALLOC_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "GLOBALLOC_SANITIZE must be empty, 'undefined' or 'thread', not '${GLOBALLOC_SANITIZE}'")
+endif()
+
+# The allocator core is freestanding C++: no exceptions, no RTTI.
+add_library(globalloc_core_flags INTERFACE)
+target_compile_options(globalloc_core_flags INTERFACE -fno-exceptions -fno-rtti)

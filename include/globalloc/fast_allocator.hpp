@@ -1,0 +1,65 @@
+// The fast allocator's explicit C++ API: thread-caching, size classes of at
+// most 12.5% waste, pages carved from OS segments, lock-free remote frees and
+// delayed return of free memory to the OS. `FastAllocator` is the contract
+// shape of it, the default global allocator of every executable linked with
+// globalloc_link(). The implementation lives in src/fast/.
+#pragma once
+
+#include <cstddef>
+
+#include "globalloc/layout.hpp"
+
+namespace globalloc::fast {
+
+/// A block of at least `size` bytes aligned to `align` (a power of two), or
+/// null when memory is exhausted or the request cannot be met. Size 0 gives a
+/// unique pointer.
+[[nodiscard]] void* allocate(std::size_t size, std::size_t align) noexcept;
+/// As allocate, with the block's first `size` bytes zero.
+[[nodiscard]] void* allocate_zeroed(std::size_t size, std::size_t align) noexcept;
+/// Frees a block this allocator returned; null is a no-op.
+void deallocate(void* block) noexcept;
+/// Frees a block whose size and alignment the caller knows (a hint).
+void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept;
+/// Moves or resizes `block` to hold `new_size` bytes aligned to `align`. On
+/// failure returns null and leaves `block` untouched. A null block allocates.
+[[nodiscard]] void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept;
+/// Grows or shrinks without moving; returns the usable size afterwards, which
+/// is >= new_size exactly when the resize succeeded.
+std::size_t resize_in_place(void* block, std::size_t new_size) noexcept;
+/// Bytes the block really holds (>= the size it was allocated with); 0 for null.
+std::size_t usable_size(const void* block) noexcept;
+/// Bytes a block of this size and alignment would hold.
+std::size_t usable_size_for(std::size_t size, std::size_t align) noexcept;
+/// True when `block` points to the start of a live or free block of this allocator.
+bool owns(const void* block) noexcept;
+/// Returns free memory to the OS now: the calling thread's cached pages and
+/// every page that has fallen free, without waiting for the purge delay.
+void purge() noexcept;
+
+}  // namespace globalloc::fast
+
+namespace globalloc {
+
+/// The fast allocator in the shape of the allocator contract.
+struct FastAllocator {
+  static constexpr const char* name = "fast";
+  static void* allocate(Layout layout) noexcept { return fast::allocate(layout.size, layout.align); }
+  static void* allocate_zeroed(Layout layout) noexcept { return fast::allocate_zeroed(layout.size, layout.align); }
+  static void deallocate(void* block, Layout layout) noexcept { fast::deallocate_sized(block, layout.size, layout.align); }
+  static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
+    return fast::reallocate(block, new_size, old_layout.align);
+  }
+  static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
+    return fast::resize_in_place(block, new_size);
+  }
+  static std::size_t usable_size(Layout layout) noexcept { return fast::usable_size_for(layout.size, layout.align); }
+  static void deallocate(void* block) noexcept { fast::deallocate(block); }
+  static std::size_t usable_size(const void* block) noexcept { return fast::usable_size(block); }
+  /// C realloc: the block keeps the default alignment.
+  static void* reallocate(void* block, std::size_t new_size) noexcept {
+    return fast::reallocate(block, new_size, default_alignment);
+  }
+};
+
+}  // namespace globalloc

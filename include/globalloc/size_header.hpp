@@ -1,0 +1,106 @@
+// WithSizeHeader<A>: gives an allocator that only knows layouts the
+// pointer-only operations that free() and unsized operator delete need, by
+// keeping the block's size and alignment in a small header just before it.
+// The registration macros wrap an allocator in it automatically when the
+// allocator does not provide deallocate(void*) and usable_size(const void*).
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include "globalloc/contract.hpp"
+
+namespace globalloc {
+
+template <Allocator Inner>
+struct WithSizeHeader {
+  static constexpr const char* name = allocator_name<Inner>();
+
+  // The header sits in the last 16 bytes before the user pointer; the user
+  // pointer is `offset(align)` bytes into the inner block, a multiple of the
+  // alignment, so the user block keeps the alignment asked for.
+  struct Header {
+    std::size_t size;
+    std::size_t align;
+  };
+  static_assert(sizeof(Header) <= default_alignment);
+
+  static constexpr std::size_t offset(std::size_t align) noexcept {
+    return align > default_alignment ? align : default_alignment;
+  }
+  static constexpr bool inner_layout(Layout user, Layout& inner) noexcept {
+    if (!is_valid_alignment(user.align)) return false;
+    const std::size_t extra = offset(user.align);
+    if (user.size > SIZE_MAX - extra) return false;
+    inner = Layout{user.size + extra, extra};
+    return true;
+  }
+  static Header* header_of(const void* block) noexcept {
+    return reinterpret_cast<Header*>(static_cast<char*>(const_cast<void*>(block)) - sizeof(Header));
+  }
+  static char* inner_of(const void* block, const Header& header) noexcept {
+    return static_cast<char*>(const_cast<void*>(block)) - offset(header.align);
+  }
+  static void* finish(void* inner, Layout user) noexcept {
+    if (inner == nullptr) return nullptr;
+    char* block = static_cast<char*>(inner) + offset(user.align);
+    *header_of(block) = Header{user.size, user.align};
+    return block;
+  }
+
+  static void* allocate(Layout layout) noexcept {
+    Layout inner;
+    if (!inner_layout(layout, inner)) return nullptr;
+    return finish(Operations<Inner>::allocate(inner), layout);
+  }
+  static void* allocate_zeroed(Layout layout) noexcept {
+    Layout inner;
+    if (!inner_layout(layout, inner)) return nullptr;
+    return finish(Operations<Inner>::allocate_zeroed(inner), layout);
+  }
+  static void deallocate(void* block) noexcept {
+    if (block == nullptr) return;
+    const Header header = *header_of(block);
+    Layout inner;
+    inner_layout(Layout{header.size, header.align}, inner);
+    Operations<Inner>::deallocate(inner_of(block, header), inner);
+  }
+  static void deallocate(void* block, Layout) noexcept { deallocate(block); }
+
+  static std::size_t usable_size(const void* block) noexcept {
+    return block == nullptr ? 0 : header_of(block)->size;
+  }
+  static std::size_t usable_size(Layout layout) noexcept { return layout.size; }
+
+  static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
+    Header& header = *header_of(block);
+    Layout old_inner, new_inner;
+    inner_layout(Layout{header.size, header.align}, old_inner);
+    if (!inner_layout(Layout{new_size, header.align}, new_inner)) return header.size;
+    const std::size_t inner_usable =
+        Operations<Inner>::resize_in_place(inner_of(block, header), old_inner, new_inner.size);
+    // The inner block holds the new size only when it reports at least that much.
+    if (inner_usable >= new_inner.size) header.size = new_size;
+    return header.size;
+  }
+
+  static void* reallocate(void* block, Layout, std::size_t new_size) noexcept {
+    if (block == nullptr) return allocate(Layout{new_size, default_alignment});
+    const Header header = *header_of(block);
+    const Layout new_layout{new_size, header.align};
+    void* moved = allocate(new_layout);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, block, header.size < new_size ? header.size : new_size);
+    deallocate(block);
+    return moved;
+  }
+  static void* reallocate(void* block, std::size_t new_size) noexcept { return reallocate(block, Layout{}, new_size); }
+};
+
+/// The allocator the registration actually calls: A itself when it has the
+/// pointer-only pair, A behind a size header when it has not.
+template <Allocator A>
+using GlobalForm = std::conditional_t<HasPointerOnlyOperations<A>, A, WithSizeHeader<A>>;
+
+}  // namespace globalloc
