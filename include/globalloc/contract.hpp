@@ -130,4 +130,18 @@ struct Operations {
   static std::size_t usable_size(Layout layout) noexcept { return A{}.usable_size(layout); }
 };
 
+/// A reallocate for allocators that cannot grow in place: a new block, the
+/// contents up to the smaller size, then the old block freed. On failure the
+/// old block is untouched. Allocators call it from their own reallocate.
+template <Allocator A>
+void* reallocate_by_moving(void* block, Layout old_layout, std::size_t new_size) noexcept {
+  void* moved = Operations<A>::allocate(Layout{new_size, old_layout.align});
+  if (moved == nullptr) return nullptr;
+  if (block != nullptr) {
+    std::memcpy(moved, block, old_layout.size < new_size ? old_layout.size : new_size);
+    Operations<A>::deallocate(block, old_layout);
+  }
+  return moved;
+}
+
 }  // namespace globalloc

@@ -24,6 +24,11 @@ template <class A>
 using RegisteredEntryPoints = EntryPoints<GlobalForm<A>>;
 }  // namespace globalloc::detail
 
+// The replaced operators are never inlined into the registering source file:
+// g++ would otherwise see new paired with the allocator's own free() and
+// warn, or reason about the block as if it were the builtin operator new's.
+#define GLOBALLOC_DETAIL_ENTRY [[gnu::noinline]]
+
 // The one-per-artifact marker: a strong definition with a name that reads as
 // the error message when it is defined twice.
 #define GLOBALLOC_DETAIL_ONE_PER_ARTIFACT(Allocator)                                           \
@@ -38,59 +43,59 @@ using RegisteredEntryPoints = EntryPoints<GlobalForm<A>>;
 
 #define GLOBALLOC_DETAIL_NEW_DELETE(Allocator)                                                          \
   using globalloc_registered_entry_points = ::globalloc::detail::RegisteredEntryPoints<Allocator>;      \
-  void* operator new(std::size_t size) {                                                                \
+  GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size) {                                                                \
     return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::throw_bad_alloc>( \
         globalloc_registered_entry_points::unaligned(size));                                           \
   }                                                                                                     \
-  void* operator new[](std::size_t size) { return ::operator new(size); }                               \
-  void* operator new(std::size_t size, const std::nothrow_t&) noexcept {                                \
+  GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size) { return ::operator new(size); }                               \
+  GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size, const std::nothrow_t&) noexcept {                                \
     return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::return_null>( \
         globalloc_registered_entry_points::unaligned(size));                                           \
   }                                                                                                     \
-  void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return ::operator new(size, tag); } \
-  void* operator new(std::size_t size, std::align_val_t align) {                                        \
+  GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return ::operator new(size, tag); } \
+  GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size, std::align_val_t align) {                                        \
     return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::throw_bad_alloc>( \
         globalloc_registered_entry_points::aligned(size, static_cast<std::size_t>(align)));           \
   }                                                                                                     \
-  void* operator new[](std::size_t size, std::align_val_t align) { return ::operator new(size, align); } \
-  void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {        \
+  GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size, std::align_val_t align) { return ::operator new(size, align); } \
+  GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {        \
     return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::return_null>( \
         globalloc_registered_entry_points::aligned(size, static_cast<std::size_t>(align)));           \
   }                                                                                                     \
-  void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {  \
+  GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {  \
     return ::operator new(size, align, tag);                                                            \
   }                                                                                                     \
-  void operator delete(void* block) noexcept { globalloc_registered_entry_points::operator_delete(block); } \
-  void operator delete[](void* block) noexcept { globalloc_registered_entry_points::operator_delete(block); } \
-  void operator delete(void* block, const std::nothrow_t&) noexcept {                                   \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block) noexcept { globalloc_registered_entry_points::operator_delete(block); } \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block) noexcept { globalloc_registered_entry_points::operator_delete(block); } \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block, const std::nothrow_t&) noexcept {                                   \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete[](void* block, const std::nothrow_t&) noexcept {                                 \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block, const std::nothrow_t&) noexcept {                                 \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete(void* block, std::size_t size) noexcept {                                        \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block, std::size_t size) noexcept {                                        \
     globalloc_registered_entry_points::operator_delete(block, globalloc_registered_entry_points::unaligned(size)); \
   }                                                                                                     \
-  void operator delete[](void* block, std::size_t size) noexcept {                                      \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block, std::size_t size) noexcept {                                      \
     globalloc_registered_entry_points::operator_delete(block, globalloc_registered_entry_points::unaligned(size)); \
   }                                                                                                     \
-  void operator delete(void* block, std::align_val_t) noexcept {                                        \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block, std::align_val_t) noexcept {                                        \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete[](void* block, std::align_val_t) noexcept {                                      \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block, std::align_val_t) noexcept {                                      \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete(void* block, std::align_val_t, const std::nothrow_t&) noexcept {                 \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block, std::align_val_t, const std::nothrow_t&) noexcept {                 \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete[](void* block, std::align_val_t, const std::nothrow_t&) noexcept {               \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block, std::align_val_t, const std::nothrow_t&) noexcept {               \
     globalloc_registered_entry_points::operator_delete(block);                                          \
   }                                                                                                     \
-  void operator delete(void* block, std::size_t size, std::align_val_t align) noexcept {                \
+  GLOBALLOC_DETAIL_ENTRY void operator delete(void* block, std::size_t size, std::align_val_t align) noexcept {                \
     globalloc_registered_entry_points::operator_delete(                                                 \
         block, globalloc_registered_entry_points::aligned(size, static_cast<std::size_t>(align)));    \
   }                                                                                                     \
-  void operator delete[](void* block, std::size_t size, std::align_val_t align) noexcept {              \
+  GLOBALLOC_DETAIL_ENTRY void operator delete[](void* block, std::size_t size, std::align_val_t align) noexcept {              \
     globalloc_registered_entry_points::operator_delete(                                                 \
         block, globalloc_registered_entry_points::aligned(size, static_cast<std::size_t>(align)));    \
   }
