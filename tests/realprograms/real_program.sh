@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Runs a real program that nobody here wrote under a preload library and
+# checks its output: python3, sqlite3, git and g++ exercise every entry point
+# of the malloc family and operator new/delete in ways our tests would not.
+# usage: real_program.sh PRELOAD_LIBRARY python3|sqlite3|git|gxx
+set -euo pipefail
+preload=$1
+program=$2
+[ -f "$preload" ] || { echo "no preload library at $preload"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+under() { LD_PRELOAD="$preload" GLOBALLOC_PRELOAD_CHECK=1 "$@"; }
+expect_equal() {
+  if [ "$1" != "$2" ]; then
+    echo "FAIL: expected [$2], got [$1]"
+    exit 1
+  fi
+}
+
+case "$program" in
+python3)
+  cat > heavy.py <<'PY'
+import hashlib, json, random, threading
+random.seed(42)
+table = {}
+for i in range(200000):
+    table["key%d" % i] = ["x" * (i % 97), i, {"n": i * 3}]
+for i in range(0, 200000, 2):
+    del table["key%d" % i]
+blob = json.dumps(table, sort_keys=True)
+back = json.loads(blob)
+assert back == table
+def worker(seed, out):
+    r = random.Random(seed)
+    items = [bytes(r.getrandbits(8) for _ in range(r.randint(1, 300))) for _ in range(3000)]
+    items.sort()
+    out.append(hashlib.sha256(b"".join(items)).hexdigest())
+outs = []
+threads = [threading.Thread(target=worker, args=(s, outs)) for s in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(table), hashlib.sha256(blob.encode()).hexdigest()[:16], len(sorted(outs)))
+PY
+  expected=$(python3 heavy.py)
+  got=$(under python3 heavy.py)
+  expect_equal "$got" "$expected"
+  case "$got" in 100000\ *\ 4) ;; *) echo "FAIL: unexpected python output [$got]"; exit 1 ;; esac
+  ;;
+sqlite3)
+  sql="CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 50000)
+INSERT INTO t SELECT x, 'name-' || x || '-' || hex(randomblob(8)), x * 7 % 1000 FROM c;
+CREATE INDEX t_value ON t(value);
+SELECT count(*), sum(value), sum(length(name)) FROM t;
+SELECT value, count(*) FROM t WHERE value < 3 GROUP BY value ORDER BY value;
+DELETE FROM t WHERE id % 3 = 0;
+VACUUM;
+SELECT count(*), sum(id) FROM t;"
+  got=$(echo "$sql" | under sqlite3 test.db)
+  expected="50000|24975000|1338894
+0|50
+1|50
+2|50
+33334|833366667"
+  expect_equal "$got" "$expected"
+  ;;
+git)
+  export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
+  export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+  under git init -q repo
+  cd repo
+  for d in $(seq 1 20); do
+    mkdir -p "dir$d"
+    for f in $(seq 1 100); do echo "file $d/$f $(( d * f ))" > "dir$d/file$f.txt"; done
+  done
+  under git add -A
+  under git -c init.defaultBranch=main commit -qm "2000 files"
+  for f in $(seq 1 50); do echo change >> "dir3/file$f.txt"; done
+  changed=$(under git status --porcelain | wc -l)
+  expect_equal "$changed" "50"
+  under git commit -qam "change 50"
+  files=$(under git ls-files | wc -l)
+  expect_equal "$files" "2000"
+  under git gc -q
+  log=$(under git log --format=%s | tr '\n' ,)
+  expect_equal "$log" "change 50,2000 files,"
+  under git fsck --no-progress 2>&1 | grep -v '^$' && { echo "FAIL: git fsck complained"; exit 1; } || true
+  diffstat=$(under git diff --shortstat HEAD~1 HEAD)
+  expect_equal "$diffstat" " 50 files changed, 50 insertions(+)"
+  ;;
+gxx)
+  cat > prog.cpp <<'CPP'
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+template <int N> struct Fib { static constexpr long value = Fib<N - 1>::value + Fib<N - 2>::value; };
+template <> struct Fib<1> { static constexpr long value = 1; };
+template <> struct Fib<0> { static constexpr long value = 0; };
+int main() {
+  std::map<std::string, std::vector<std::unique_ptr<int>>> m;
+  for (int i = 0; i < 1000; ++i) m[std::to_string(i % 10)].push_back(std::make_unique<int>(i));
+  long sum = 0;
+  for (auto& [k, v] : m) for (auto& p : v) sum += *p;
+  std::regex re("([a-z]+)([0-9]+)");
+  std::smatch match;
+  std::string text = "abc123";
+  std::regex_match(text, match, re);
+  std::cout << sum << " " << Fib<60>::value << " " << match[2] << "\n";
+}
+CPP
+  under g++ -std=c++20 -O2 -o prog prog.cpp
+  got=$(under ./prog)
+  expect_equal "$got" "499500 1548008755920 123"
+  ;;
+*)
+  echo "unknown program $program"; exit 2 ;;
+esac
+echo "PASS: $program under $(basename "$preload")"
