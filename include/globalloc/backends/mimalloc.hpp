@@ -1,0 +1,43 @@
+// mimalloc as a globalloc allocator, through its aligned and sized API.
+// Link libmimalloc (globalloc::mimalloc does both).
+#pragma once
+
+#include <mimalloc.h>
+
+#include "globalloc/layout.hpp"
+
+namespace globalloc {
+
+struct MimallocAllocator {
+  static constexpr const char* name = "mimalloc";
+  static bool plain(Layout layout) noexcept { return layout.align <= natural_alignment(layout.size); }
+
+  static void* allocate(Layout layout) noexcept {
+    if (!is_valid_layout(layout)) return nullptr;
+    return plain(layout) ? mi_malloc(layout.size) : mi_malloc_aligned(layout.size, layout.align);
+  }
+  static void* allocate_zeroed(Layout layout) noexcept {
+    if (!is_valid_layout(layout)) return nullptr;
+    return plain(layout) ? mi_zalloc(layout.size) : mi_zalloc_aligned(layout.size, layout.align);
+  }
+  static void deallocate(void* block, Layout) noexcept { mi_free(block); }
+  static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
+    const Layout layout{new_size, old_layout.align};
+    if (!is_valid_layout(layout)) return nullptr;
+    return plain(layout) ? mi_realloc(block, new_size) : mi_realloc_aligned(block, new_size, layout.align);
+  }
+  static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
+    // mi_expand only grows within the block's size class; the usable size
+    // then tells the caller whether new_size fits.
+    (void)mi_expand(block, new_size);
+    return mi_usable_size(block);
+  }
+  static std::size_t usable_size(Layout layout) noexcept {
+    return plain(layout) ? mi_good_size(layout.size) : layout.size;
+  }
+  static void deallocate(void* block) noexcept { mi_free(block); }
+  static std::size_t usable_size(const void* block) noexcept { return mi_usable_size(block); }
+  static void* reallocate(void* block, std::size_t new_size) noexcept { return mi_realloc(block, new_size); }
+};
+
+}  // namespace globalloc
