@@ -1,0 +1,275 @@
+// The hardened allocator: a checking layer over the fast allocator. Each
+// block carries a 16-byte header before it (its size encoded with a
+// per-process secret and its own address, its alignment, its state and a
+// check value) and a keyed canary word after it. Frees validate all of it;
+// freed blocks are filled and wait in the quarantine, and are checked again
+// before the fast allocator may reuse them. Which checks exist is the
+// compile-time set in mitigations.hpp.
+#include "globalloc/hardened_allocator.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "globalloc/fast_allocator.hpp"
+#include "hardening/mitigations.hpp"
+#include "hardening/quarantine.hpp"
+#include "platform/fatal.hpp"
+#include "platform/os_memory.hpp"
+#include "platform/random.hpp"
+
+namespace globalloc::hardened {
+namespace {
+
+using hardening::Mitigation;
+constexpr hardening::MitigationSet mitigations = hardening::all_mitigations;
+
+struct Header {
+  std::uint64_t encoded_size;  // size ^ secret ^ block address
+  std::uint32_t align;
+  std::uint8_t state;
+  std::uint8_t fill;           // the byte a freed block was filled with
+  std::uint16_t check;         // keyed hash of address and size
+};
+static_assert(sizeof(Header) == 16);
+
+constexpr std::uint8_t state_live = 0xA7;
+constexpr std::uint8_t state_freed = 0xF3;
+constexpr std::size_t canary_size = mitigations.has(Mitigation::canary) ? sizeof(std::uint64_t) : 0;
+constexpr std::uint8_t freed_pattern = 0xDF;
+// Freed bytes checked before reuse: all of a small block, the first 4 KiB of a larger one.
+constexpr std::size_t fill_check_limit = 4096;
+constexpr std::size_t max_block_size = std::size_t{1} << 48;
+
+constinit std::atomic<std::uint64_t> process_secret{0};
+constinit std::atomic<bool> zero_on_free{false};
+
+[[gnu::noinline, gnu::cold]] std::uint64_t make_secret() noexcept {
+  std::uint64_t secret = platform::random_seed() | 1;
+  std::uint64_t expected = 0;
+  if (!process_secret.compare_exchange_strong(expected, secret, std::memory_order_acq_rel)) secret = expected;
+  return secret;
+}
+inline std::uint64_t secret() noexcept {
+  const std::uint64_t value = process_secret.load(std::memory_order_acquire);
+  return value != 0 ? value : make_secret();
+}
+
+inline std::uint64_t mix(std::uint64_t value) noexcept {
+  value ^= value >> 31;
+  value *= 0x9E3779B97F4A7C15ull;
+  value ^= value >> 29;
+  return value;
+}
+inline std::uintptr_t address_of(const void* block) noexcept { return reinterpret_cast<std::uintptr_t>(block); }
+inline std::size_t offset_for(std::size_t align) noexcept {
+  return align > default_alignment ? align : default_alignment;
+}
+inline Header& header_of(void* block) noexcept {
+  return *reinterpret_cast<Header*>(static_cast<char*>(block) - sizeof(Header));
+}
+inline char* inner_of(void* block, const Header& header) noexcept {
+  return static_cast<char*>(block) - offset_for(header.align);
+}
+inline std::uint16_t check_of(const void* block, std::size_t size) noexcept {
+  return static_cast<std::uint16_t>(mix(address_of(block) ^ size ^ secret()) >> 48);
+}
+inline std::uint64_t canary_of(const void* block) noexcept { return mix(address_of(block) + secret()); }
+
+void write_block_metadata(void* block, std::size_t size, std::size_t align) noexcept {
+  Header& header = header_of(block);
+  header.encoded_size = size ^ secret() ^ address_of(block);
+  header.align = static_cast<std::uint32_t>(align);
+  header.state = state_live;
+  header.fill = 0;
+  header.check = check_of(block, size);
+  if constexpr (mitigations.has(Mitigation::canary)) {
+    const std::uint64_t canary = canary_of(block);
+    std::memcpy(static_cast<char*>(block) + size, &canary, sizeof canary);
+  }
+}
+
+// ---- fatal reports: one line naming the error, the address and the operation ----
+
+struct Suffix {
+  char text[160];
+  unsigned length = 0;
+  Suffix& operator<<(const char* piece) noexcept {
+    while (*piece != '\0' && length < sizeof text - 1) text[length++] = *piece++;
+    text[length] = '\0';
+    return *this;
+  }
+  Suffix& operator<<(std::size_t value) noexcept {
+    char digits[24];
+    unsigned count = 0;
+    do {
+      digits[count++] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    } while (value != 0);
+    while (count > 0 && length < sizeof text - 1) text[length++] = digits[--count];
+    text[length] = '\0';
+    return *this;
+  }
+};
+
+[[noreturn, gnu::cold]] void report(const char* error, const void* block, const char* operation) noexcept {
+  Suffix suffix;
+  suffix << " in " << operation;
+  Suffix prefix;
+  prefix << "globalloc: " << error << " ";
+  platform::fatal_error_at(prefix.text, address_of(block), suffix.text);
+}
+
+// Finds the block's header only after proving the address belongs to the
+// fast allocator, so a wild pointer is reported instead of dereferenced.
+[[gnu::cold]] bool inner_block_is_ours(const void* block) noexcept {
+  for (std::size_t offset = default_alignment; offset <= (std::size_t{1} << 26); offset <<= 1) {
+    if (address_of(block) < offset) return false;
+    if (fast::owns(static_cast<const char*>(block) - offset)) return true;
+  }
+  return false;
+}
+
+struct Validated {
+  Header* header;
+  std::size_t size;
+};
+
+Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
+  if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
+    if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
+    if (!fast::owns(static_cast<char*>(block) - default_alignment) && !inner_block_is_ours(block)) {
+      report("free of invalid pointer", block, operation);
+    }
+  }
+  Header& header = header_of(block);
+  if constexpr (mitigations.has(Mitigation::double_free)) {
+    if (header.state == state_freed) report(freed_error, block, operation);
+  }
+  const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
+  if (header.state != state_live || size >= max_block_size || header.check != check_of(block, size) ||
+      header.align == 0 || (header.align & (header.align - 1)) != 0) {
+    report("free of interior or corrupted pointer", block, operation);
+  }
+  if constexpr (mitigations.has(Mitigation::canary)) {
+    std::uint64_t canary;
+    std::memcpy(&canary, static_cast<char*>(block) + size, sizeof canary);
+    if (canary != canary_of(block)) report("heap buffer overflow (canary overwritten) past the end of block", block, operation);
+  }
+  return Validated{&header, size};
+}
+
+// A block leaves the quarantine: check that nobody wrote into it, then free it.
+void release_to_fast_allocator(void* block) noexcept {
+  Header& header = header_of(block);
+  const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
+  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  const auto* bytes = static_cast<const unsigned char*>(block);
+  for (std::size_t i = 0; i < checked; ++i) {
+    if (bytes[i] != header.fill) report("write after free into block", block, "reuse after quarantine");
+  }
+  fast::deallocate(inner_of(block, header));
+}
+
+// A large block waits in the quarantine too, so that freeing it twice is
+// caught, but holds little memory there: its first bytes are filled and
+// checked like a small block's, the whole pages after them go back to the OS.
+std::size_t fill_and_discard(void* block, std::size_t size, std::uint8_t fill) noexcept {
+  const std::size_t page = platform::page_size();
+  const std::uintptr_t start = address_of(block);
+  const std::uintptr_t discard_from = (start + fill_check_limit + page - 1) & ~(page - 1);
+  const std::uintptr_t discard_to = (start + size) & ~(page - 1);
+  if (size <= 4 * fill_check_limit || discard_to <= discard_from) {
+    std::memset(block, fill, size);
+    return size;
+  }
+  std::memset(block, fill, discard_from - start);
+  platform::discard(reinterpret_cast<void*>(discard_from), discard_to - discard_from);
+  std::memset(reinterpret_cast<void*>(discard_to), fill, start + size - discard_to);
+  return discard_from - start;
+}
+
+void free_checked(void* block, const Validated& validated) noexcept {
+  Header& header = *validated.header;
+  header.state = state_freed;
+  if constexpr (mitigations.has(Mitigation::quarantine)) {
+    header.fill = zero_on_free.load(std::memory_order_relaxed) ? 0 : freed_pattern;
+    const std::size_t held_bytes = fill_and_discard(block, validated.size, header.fill);
+    if (hardening::quarantine_hold(block, held_bytes, release_to_fast_allocator)) return;
+    fast::deallocate(inner_of(block, header));
+  } else {
+    if (zero_on_free.load(std::memory_order_relaxed)) std::memset(block, 0, validated.size);
+    fast::deallocate(inner_of(block, header));
+  }
+}
+
+void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  if (!is_valid_alignment(align)) return nullptr;
+  const std::size_t offset = offset_for(align);
+  if (size >= max_block_size) return nullptr;
+  const std::size_t inner_size = offset + size + canary_size;
+  void* inner = zeroed ? fast::allocate_zeroed(inner_size, offset) : fast::allocate(inner_size, offset);
+  if (inner == nullptr) return nullptr;
+  void* block = static_cast<char*>(inner) + offset;
+  write_block_metadata(block, size, align);
+  return block;
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, false); }
+void* allocate_zeroed(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, true); }
+
+void deallocate(void* block) noexcept {
+  if (block == nullptr) return;
+  free_checked(block, validate(block, "free", "double free of"));
+}
+
+void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept {
+  if (block == nullptr) return;
+  const Validated validated = validate(block, "sized delete", "double free of");
+  if constexpr (mitigations.has(Mitigation::size_check)) {
+    if (validated.size != size || (align > default_alignment && validated.header->align != align)) {
+      Suffix suffix;
+      suffix << " (allocated with size " << validated.size << " align " << std::size_t{validated.header->align}
+             << ", freed with size " << size << " align " << align << ") in sized delete";
+      platform::fatal_error_at("globalloc: size mismatch in sized delete of block ", address_of(block), suffix.text);
+    }
+  }
+  free_checked(block, validated);
+}
+
+void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept {
+  if (block == nullptr) return allocate(new_size, align);
+  const Validated validated = validate(block, "realloc", "realloc of freed block");
+  const std::size_t kept_align = validated.header->align > align ? validated.header->align : align;
+  void* moved = allocate(new_size, kept_align);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, block, validated.size < new_size ? validated.size : new_size);
+  free_checked(block, validated);
+  return moved;
+}
+
+std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
+  const Validated validated = validate(block, "resize_in_place", "resize of freed block");
+  Header& header = *validated.header;
+  const std::size_t offset = offset_for(header.align);
+  const std::size_t inner_usable = fast::usable_size(inner_of(block, header));
+  if (new_size >= max_block_size || inner_usable < offset + canary_size ||
+      new_size > inner_usable - offset - canary_size) {
+    return validated.size;
+  }
+  write_block_metadata(block, new_size, header.align);
+  return new_size;
+}
+
+std::size_t usable_size(const void* block) noexcept {
+  if (block == nullptr) return 0;
+  return validate(const_cast<void*>(block), "malloc_usable_size", "use of freed block").size;
+}
+
+void flush_quarantine() noexcept { hardening::quarantine_flush(release_to_fast_allocator); }
+void set_zero_on_free(bool enabled) noexcept { zero_on_free.store(enabled, std::memory_order_relaxed); }
+void set_quarantine_bytes(std::size_t bytes) noexcept { hardening::quarantine_set_budget(bytes); }
+
+}  // namespace globalloc::hardened

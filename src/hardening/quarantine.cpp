@@ -1,0 +1,95 @@
+// Sharded ring buffers of freed blocks; see quarantine.hpp.
+#include "hardening/quarantine.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+#include "platform/threads.hpp"
+
+namespace globalloc::hardening {
+namespace {
+
+constexpr unsigned shard_count = 8;
+constexpr unsigned ring_capacity = 512;
+
+struct Entry {
+  void* block;
+  std::size_t size;
+};
+
+struct alignas(64) Shard {
+  std::atomic_flag locked = ATOMIC_FLAG_INIT;
+  unsigned head = 0;   // oldest entry
+  unsigned count = 0;
+  std::size_t bytes = 0;
+  Entry ring[ring_capacity];
+
+  void lock() noexcept {
+    unsigned spins = 0;
+    while (locked.test_and_set(std::memory_order_acquire)) {
+      if (++spins > 64) platform::yield_processor();
+    }
+  }
+  void unlock() noexcept { locked.clear(std::memory_order_release); }
+};
+
+constinit Shard shards[shard_count];
+constinit std::atomic<std::size_t> total_budget{1u << 20};
+
+// A shard per thread, picked from the address of a thread-local byte.
+Shard& shard_of_this_thread() noexcept {
+  static thread_local constinit char marker [[gnu::tls_model("initial-exec")]] = 0;
+  const auto address = reinterpret_cast<std::uintptr_t>(&marker);
+  return shards[(address >> 12) % shard_count];
+}
+
+}  // namespace
+
+bool quarantine_hold(void* user_block, std::size_t size, ReleaseFunction release) noexcept {
+  const std::size_t budget = total_budget.load(std::memory_order_relaxed) / shard_count;
+  if (size > budget / 4) return false;
+
+  // Evicted blocks are released after the lock is dropped: checking and
+  // freeing them may take a while.
+  Entry evicted[8];
+  unsigned evicted_count = 0;
+  Shard& shard = shard_of_this_thread();
+  shard.lock();
+  while (shard.count > 0 && evicted_count < 8 && (shard.count == ring_capacity || shard.bytes + size > budget)) {
+    evicted[evicted_count++] = shard.ring[shard.head];
+    shard.bytes -= shard.ring[shard.head].size;
+    shard.head = (shard.head + 1) % ring_capacity;
+    --shard.count;
+  }
+  const bool held = shard.count < ring_capacity && shard.bytes + size <= budget;
+  if (held) {
+    shard.ring[(shard.head + shard.count) % ring_capacity] = Entry{user_block, size};
+    ++shard.count;
+    shard.bytes += size;
+  }
+  shard.unlock();
+  for (unsigned i = 0; i < evicted_count; ++i) release(evicted[i].block);
+  return held;
+}
+
+void quarantine_flush(ReleaseFunction release) noexcept {
+  for (Shard& shard : shards) {
+    for (;;) {
+      shard.lock();
+      if (shard.count == 0) {
+        shard.unlock();
+        break;
+      }
+      Entry entry = shard.ring[shard.head];
+      shard.head = (shard.head + 1) % ring_capacity;
+      --shard.count;
+      shard.bytes -= entry.size;
+      shard.unlock();
+      release(entry.block);
+    }
+  }
+}
+
+void quarantine_set_budget(std::size_t bytes) noexcept { total_budget.store(bytes, std::memory_order_relaxed); }
+
+}  // namespace globalloc::hardening

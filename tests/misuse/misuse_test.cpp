@@ -1,0 +1,159 @@
+// Heap misuse, each case in a child process (GoogleTest death tests): the
+// allocator must abort with one line naming the error, the address and the
+// operation. Built once per allocator: the hardened one must catch every
+// case, the fast one the cheap ones (double free, invalid pointer).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#ifdef GLOBALLOC_MISUSE_HARDENED
+#include "globalloc/hardened_allocator.hpp"
+#endif
+
+namespace {
+
+// The compiler must not see through these: it would warn about, or remove,
+// the very misuse under test.
+[[gnu::noinline]] void* opaque(void* pointer) {
+  asm volatile("" : "+r"(pointer));
+  return pointer;
+}
+[[gnu::noinline]] void free_opaque(void* pointer) { std::free(opaque(pointer)); }
+
+constexpr const char* address = "0x[0-9a-f]+";
+
+std::string message(const char* error, const char* operation) {
+  return std::string("globalloc: ") + error + " " + address + ".* in " + operation;
+}
+
+TEST(MisuseDeathTest, DoubleFreeOfASmallBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(32);
+        free_opaque(block);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
+}
+
+TEST(MisuseDeathTest, DoubleFreeAfterOtherFreesInBetween) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(48);
+        void* others[64];
+        for (auto& other : others) other = std::malloc(48);
+        free_opaque(block);
+        for (auto* other : others) free_opaque(other);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
+}
+
+TEST(MisuseDeathTest, FreeOfAStackPointer) {
+  EXPECT_DEATH(
+      {
+        alignas(16) char on_stack[64];
+        free_opaque(on_stack);
+      },
+      message("free of invalid pointer", "free"));
+}
+
+alignas(64) char global_buffer[256];
+TEST(MisuseDeathTest, FreeOfAGlobal) {
+  EXPECT_DEATH(free_opaque(global_buffer + 64), message("free of invalid pointer", "free"));
+}
+
+#ifdef GLOBALLOC_MISUSE_HARDENED
+
+TEST(MisuseDeathTest, DoubleFreeOfALargeBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(1 << 20);
+        std::memset(block, 1, 1 << 20);
+        free_opaque(block);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
+}
+
+TEST(MisuseDeathTest, FreeOfAnInteriorPointer) {
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(std::malloc(64));
+        free_opaque(block + 16);
+      },
+      message("free of interior or corrupted pointer", "free"));
+}
+
+TEST(MisuseDeathTest, SizedDeleteWithTheWrongSize) {
+  EXPECT_DEATH(
+      {
+        void* block = opaque(::operator new(64));
+        ::operator delete(block, 100);
+      },
+      "globalloc: size mismatch in sized delete of block 0x[0-9a-f]+ \\(allocated with size 64 align 16, freed "
+      "with size 100 align 16\\) in sized delete");
+}
+
+TEST(MisuseDeathTest, AlignedDeleteWithTheWrongAlignment) {
+  EXPECT_DEATH(
+      {
+        void* block = opaque(::operator new(64, std::align_val_t{128}));
+        ::operator delete(block, 64, std::align_val_t{256});
+      },
+      "globalloc: size mismatch in sized delete of block 0x[0-9a-f]+ \\(allocated with size 64 align 128, freed "
+      "with size 64 align 256\\)");
+}
+
+TEST(MisuseDeathTest, WritePastTheEndIsCaughtOnFree) {
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(24)));
+        block[24] = 'x';
+        free_opaque(block);
+      },
+      message("heap buffer overflow \\(canary overwritten\\) past the end of block", "free"));
+}
+
+TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtBeforeReuse) {
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(100)));
+        free_opaque(block);
+        static_cast<volatile char*>(opaque(block))[10] = 1;
+        globalloc::hardened::flush_quarantine();
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, ReallocOfAFreedBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(100);
+        free_opaque(block);
+        void* moved = std::realloc(opaque(block), 200);
+        std::free(moved);
+      },
+      message("realloc of freed block", "realloc"));
+}
+
+TEST(Misuse, CorrectUseNeverTrips) {
+  // The checks must not fire on legal programs: every size, alignment, realloc.
+  for (std::size_t size = 0; size < 5000; size += 37) {
+    char* block = static_cast<char*>(std::malloc(size));
+    std::memset(block, 7, size);
+    block = static_cast<char*>(std::realloc(block, size * 2 + 1));
+    std::free(block);
+    void* aligned = ::operator new(size + 1, std::align_val_t{256});
+    ::operator delete(aligned, size + 1, std::align_val_t{256});
+  }
+  globalloc::hardened::flush_quarantine();
+  SUCCEED();
+}
+
+#endif
+
+}  // namespace
