@@ -1,0 +1,118 @@
+// wl-footprint: how much memory an allocator gives back. Threads allocate
+// about 256 MiB in blocks of mixed sizes, free nine tenths of them chosen at
+// random (leaving the survivors scattered), then run a short light churn; the
+// program then reports the resident size it still holds. Peak RSS shows the
+// allocator's overhead at the top, resident_after_free_kb what it returns.
+#include "workload.hpp"
+
+#include <fstream>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+constexpr const char* kName = "wl-footprint";
+
+struct Block {
+  unsigned char* data = nullptr;
+  std::size_t size = 0;
+  std::uint64_t tag = 0;
+};
+
+std::size_t random_mixed_size(workload::Random& random) {
+  switch (random.next() % 4) {
+    case 0: return random.between(16, 128);
+    case 1: return random.between(129, 1024);
+    case 2: return random.between(1025, 8192);
+    default: return random.between(8193, 65536);
+  }
+}
+
+long resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void stamp(Block& block) {
+  std::memcpy(block.data, &block.tag, sizeof block.tag);
+  block.data[block.size - 1] = workload::pattern_byte(block.tag, block.size - 1);
+}
+
+void check(const Block& block) {
+  std::uint64_t stored;
+  std::memcpy(&stored, block.data, sizeof stored);
+  if (stored != block.tag) workload::fail(kName, "block head changed", block.tag);
+  if (block.data[block.size - 1] != workload::pattern_byte(block.tag, block.size - 1))
+    workload::fail(kName, "block tail changed", block.tag);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = workload::parse(argc, argv, kName,
+                                 "allocate ~256 MiB, free 90%, report resident size left");
+  const unsigned workers = options.threads;
+  const std::size_t target_bytes = workload::scaled(options, std::size_t{256} << 20, 1 << 20) / workers;
+  std::vector<std::vector<Block>> kept(workers);
+  std::vector<std::uint64_t> sums(workers, 0);
+  std::vector<std::thread> threads;
+
+  for (unsigned w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      workload::Random random(77 + w);
+      std::vector<Block> blocks;
+      std::size_t total = 0;
+      while (total < target_bytes) {
+        Block block;
+        block.size = random_mixed_size(random);
+        block.tag = (std::uint64_t{w} << 40) | blocks.size();
+        block.data = static_cast<unsigned char*>(workload::checked_malloc(kName, block.size));
+        // Touch every page of the block, as a program filling its data would.
+        for (std::size_t i = 0; i < block.size; i += 4096) block.data[i] = 1;
+        stamp(block);
+        total += block.size;
+        blocks.push_back(block);
+      }
+      std::uint64_t sum = 0;
+      for (Block& block : blocks) {
+        check(block);
+        if (random.next() % 10 == 0) {
+          kept[w].push_back(block);
+          sum = workload::mix(sum, block.tag ^ block.size);
+        } else {
+          std::free(block.data);
+        }
+      }
+      // A short light churn after the big free: the chance an allocator
+      // without a background thread takes to return memory.
+      std::vector<Block> churn(256);
+      for (std::size_t step = 0; step < 200'000; ++step) {
+        Block& slot = churn[random.next() % churn.size()];
+        if (slot.data != nullptr) {
+          check(slot);
+          std::free(slot.data);
+        }
+        slot.size = random.between(16, 256);
+        slot.tag = step;
+        slot.data = static_cast<unsigned char*>(workload::checked_malloc(kName, slot.size));
+        stamp(slot);
+      }
+      for (Block& slot : churn) std::free(slot.data);
+      sums[w] = sum;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  long resident_after_free = resident_kb();
+  std::uint64_t checksum = 0;
+  for (unsigned w = 0; w < workers; ++w) {
+    for (Block& block : kept[w]) {
+      check(block);
+      std::free(block.data);
+    }
+    checksum = workload::mix(checksum, sums[w]);
+  }
+  workload::print_checksum(checksum);
+  std::printf("resident_after_free_kb=%ld\n", resident_after_free);
+  return 0;
+}
