@@ -1,0 +1,204 @@
+// `globalloc bench`: every workload under every allocator found, interleaved
+// run by run; tables on stdout, report.md, chart.svg and runs.csv on disk.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+#include "allocators.hpp"
+#include "command_line.hpp"
+#include "commands.hpp"
+#include "interleaved_runs.hpp"
+#include "report.hpp"
+
+namespace globalloc::tool {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Report order: the kinds roughly from the simplest to the most specialised.
+const std::vector<std::string> kPreferredOrder = {
+    "wl-churn", "wl-prodcons", "wl-larson", "wl-cache-scratch", "wl-containers",
+    "wl-realloc", "wl-large", "wl-footprint", "wl-aligned"};
+
+// The wl-* programs next to this executable.
+std::vector<std::string> find_workloads(const std::string& directory) {
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("wl-", 0) == 0 && entry.is_regular_file(error) && access(entry.path().c_str(), X_OK) == 0)
+      found.push_back(name);
+  }
+  auto rank = [](const std::string& name) {
+    auto at = std::find(kPreferredOrder.begin(), kPreferredOrder.end(), name);
+    return at == kPreferredOrder.end() ? kPreferredOrder.size() : static_cast<std::size_t>(at - kPreferredOrder.begin());
+  };
+  std::sort(found.begin(), found.end(), [&](const std::string& a, const std::string& b) {
+    return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+  });
+  return found;
+}
+
+std::string folder_timestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d_%H%M%S", &local);
+  return buffer;
+}
+
+// Marks rows whose checksum differs from glibc's (or, without glibc, from
+// the most common one), and successful rows that printed none.
+void check_checksums(Comparison& comparison) {
+  std::string reference;
+  if (const Measurement* glibc = comparison.find("glibc"); glibc != nullptr && glibc->ok())
+    reference = glibc->checksum;
+  if (reference.empty()) {
+    std::map<std::string, int> votes;
+    for (const auto& row : comparison.rows)
+      if (row.ok() && !row.checksum.empty()) ++votes[row.checksum];
+    int best = 0;
+    for (const auto& [checksum, count] : votes)
+      if (count > best) reference = checksum, best = count;
+  }
+  for (auto& row : comparison.rows) {
+    if (!row.ok()) continue;
+    if (row.checksum.empty())
+      row.failure = "no checksum printed";
+    else if (!reference.empty() && row.checksum != reference)
+      row.failure = "checksum mismatch (" + row.checksum + " vs " + reference + ")";
+  }
+}
+
+}  // namespace
+
+int command_bench(const std::vector<std::string>& args) {
+  ArgumentCursor cursor("bench", args);
+  BenchSettings settings;
+  bool runs_given = false, scale_given = false;
+  double timeout = 300;
+  std::string out_directory = "results";
+  std::vector<std::string> only;
+  while (!cursor.done()) {
+    std::string value;
+    if (cursor.peek() == "--quick") {
+      cursor.next();
+      settings.quick = true;
+    } else if (cursor.take_value("--runs", value)) {
+      settings.runs = parse_positive("bench", "--runs", value);
+      runs_given = true;
+    } else if (cursor.take_value("--scale", value)) {
+      settings.scale = parse_positive_double("bench", "--scale", value);
+      scale_given = true;
+    } else if (cursor.take_value("--only", value)) {
+      only = split_list(value);
+    } else if (cursor.take_value("--out", value)) {
+      out_directory = value;
+    } else if (cursor.take_value("--timeout", value)) {
+      timeout = parse_positive_double("bench", "--timeout", value);
+    } else {
+      throw UsageError("bench", "unexpected argument '" + cursor.peek() + "'");
+    }
+  }
+  if (settings.quick) {
+    if (!runs_given) settings.runs = 1;
+    if (!scale_given) settings.scale = 0.25;
+  }
+
+  const std::string bin = executable_directory();
+  const std::vector<std::string> all_workloads = find_workloads(bin);
+  if (all_workloads.empty()) {
+    std::fprintf(stderr, "globalloc: no workloads (wl-*) found in %s\n", bin.c_str());
+    return 1;
+  }
+
+  // --only mixes workload and allocator names.
+  std::vector<std::string> chosen_workloads, chosen_allocators;
+  for (const auto& item : only) {
+    if (is_known_allocator(item)) {
+      chosen_allocators.push_back(item);
+      continue;
+    }
+    std::string workload = item.rfind("wl-", 0) == 0 ? item : "wl-" + item;
+    if (std::find(all_workloads.begin(), all_workloads.end(), workload) == all_workloads.end()) {
+      std::string workloads;
+      for (const auto& name : all_workloads) workloads += (workloads.empty() ? "" : ", ") + name.substr(3);
+      throw UsageError("bench", "'" + item + "' is neither a workload nor an allocator; workloads: " +
+                                    workloads + "; allocators: " + known_allocator_list());
+    }
+    chosen_workloads.push_back(workload);
+  }
+  if (chosen_workloads.empty()) chosen_workloads = all_workloads;
+
+  AllocatorDiscovery discovery = discover_allocators();
+  std::vector<Allocator> allocators = select_allocators(discovery, chosen_allocators, "bench");
+  std::vector<std::string> notes;
+  for (const auto& note : discovery.notes) {
+    std::string name = note.substr(0, note.find(':'));
+    if (chosen_allocators.empty() ||
+        std::find(chosen_allocators.begin(), chosen_allocators.end(), name) != chosen_allocators.end())
+      notes.push_back(note);
+  }
+  if (chosen_allocators.empty())
+    for (const auto& note : notes) std::fprintf(stderr, "globalloc: note: %s\n", note.c_str());
+  if (allocators.empty()) {
+    std::fprintf(stderr, "globalloc: none of the chosen allocators is available\n");
+    return 1;
+  }
+
+  const std::string scale_argument = format_fixed(settings.scale, 3);
+  Progress progress(static_cast<int>(chosen_workloads.size() * allocators.size()) * settings.runs);
+  std::vector<Comparison> comparisons;
+  for (const auto& workload : chosen_workloads) {
+    TargetProgram target{workload, (fs::path(bin) / workload).string(), {workload, scale_argument}};
+    comparisons.push_back(run_interleaved(target, allocators, settings.runs, timeout, progress));
+    check_checksums(comparisons.back());
+  }
+  progress.finish();
+
+  const std::vector<std::string> names = allocator_names(allocators);
+  bool failed = false;
+  std::printf("globalloc bench: %zu workloads x %zu allocators x %d run%s, scale %s, medians\n",
+              chosen_workloads.size(), allocators.size(), settings.runs, settings.runs == 1 ? "" : "s",
+              scale_argument.c_str());
+  for (const auto& comparison : comparisons) {
+    std::printf("\n%s\n%s", comparison.target.c_str(), comparison_table(comparison).text().c_str());
+    for (const auto& row : comparison.rows) {
+      if (row.ok()) continue;
+      failed = true;
+      if (!row.failure_detail.empty())
+        std::printf("    %s stderr: %s\n", row.allocator.c_str(), row.failure_detail.c_str());
+    }
+  }
+  std::printf("\ngeometric means over %zu workloads\n%s", comparisons.size(),
+              geometric_mean_table(comparisons, names).text().c_str());
+
+  const fs::path folder = fs::path(out_directory) / folder_timestamp();
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error) {
+    std::fprintf(stderr, "globalloc: cannot create %s: %s\n", folder.c_str(), error.message().c_str());
+    return 1;
+  }
+  auto write = [&](const char* file, const std::string& text) {
+    std::ofstream stream(folder / file);
+    stream << text;
+    if (!stream) {
+      std::fprintf(stderr, "globalloc: cannot write %s\n", (folder / file).c_str());
+      failed = true;
+    }
+  };
+  write("report.md", markdown_report(comparisons, allocators, notes, settings));
+  write("chart.svg", svg_chart(comparisons, allocators));
+  write("runs.csv", csv_medians(comparisons));
+  std::printf("\nreport: %s\nchart:  %s\n", (folder / "report.md").c_str(), (folder / "chart.svg").c_str());
+  if (failed) std::printf("some runs failed: see the status column\n");
+  return failed ? 1 : 0;
+}
+
+}  // namespace globalloc::tool

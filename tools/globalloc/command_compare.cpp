@@ -1,0 +1,71 @@
+// `globalloc compare [--runs N] [--only LIST] -- PROGRAM ARGS`: the user's own
+// program under each allocator, interleaved, in one table.
+#include <cstdio>
+
+#include "allocators.hpp"
+#include "command_line.hpp"
+#include "commands.hpp"
+#include "interleaved_runs.hpp"
+#include "process.hpp"
+
+namespace globalloc::tool {
+
+int command_compare(const std::vector<std::string>& args) {
+  ArgumentCursor cursor("compare", args);
+  int runs = 3;
+  double timeout = 300;
+  std::vector<std::string> only;
+  while (!cursor.done()) {
+    std::string value;
+    if (cursor.peek() == "--") {
+      cursor.next();
+      break;
+    }
+    if (cursor.take_value("--runs", value)) {
+      runs = parse_positive("compare", "--runs", value);
+    } else if (cursor.take_value("--only", value)) {
+      only = split_list(value);
+    } else if (cursor.take_value("--timeout", value)) {
+      timeout = parse_positive_double("compare", "--timeout", value);
+    } else if (cursor.peek().rfind("-", 0) == 0) {
+      throw UsageError("compare", "unknown option '" + cursor.peek() + "'");
+    } else {
+      break;
+    }
+  }
+  std::vector<std::string> program = cursor.rest();
+  if (program.empty()) throw UsageError("compare", "no program given");
+
+  AllocatorDiscovery discovery = discover_allocators();
+  std::vector<Allocator> allocators = select_allocators(discovery, only, "compare");
+  if (only.empty())
+    for (const auto& note : discovery.notes) std::fprintf(stderr, "globalloc: note: %s\n", note.c_str());
+  if (allocators.empty()) {
+    std::fprintf(stderr, "globalloc: none of the chosen allocators is available\n");
+    return 1;
+  }
+  std::string path = find_program(program.front());
+  if (path.empty()) {
+    std::fprintf(stderr, "globalloc: program not found: '%s'\n", program.front().c_str());
+    return kExitNotFound;
+  }
+
+  std::string shown = program.front();
+  for (std::size_t i = 1; i < program.size(); ++i) shown += " " + program[i];
+  Progress progress(runs * static_cast<int>(allocators.size()));
+  Comparison comparison = run_interleaved({shown, path, program}, allocators, runs, timeout, progress);
+  progress.finish();
+
+  std::printf("%s  (%d run%s each, medians)\n", shown.c_str(), runs, runs == 1 ? "" : "s");
+  std::fputs(comparison_table(comparison).text().c_str(), stdout);
+  bool failed = false;
+  for (const auto& row : comparison.rows) {
+    if (row.ok()) continue;
+    failed = true;
+    std::printf("\n%s: %s\n", row.allocator.c_str(), row.failure.c_str());
+    if (!row.failure_detail.empty()) std::printf("  stderr: %s\n", row.failure_detail.c_str());
+  }
+  return failed ? 1 : 0;
+}
+
+}  // namespace globalloc::tool

@@ -1,0 +1,127 @@
+// Usage texts and flag parsing for the globalloc command.
+#include "command_line.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace globalloc::tool {
+
+std::string usage_text(const std::string& command) {
+  if (command.empty())
+    return R"(usage: globalloc <command> [options]
+
+Compare memory allocators on standard workloads or on your own program.
+Allocators are injected with LD_PRELOAD; glibc is the baseline.
+
+commands:
+  bench     run the benchmark workloads under every allocator found
+  run       run a program under one allocator
+  compare   run a program under each allocator and compare time and memory
+  list      show the allocators found and their libraries
+  help CMD  show the usage of one command
+
+Allocator libraries of this project are looked up in <bin>/../lib, or in
+GLOBALLOC_LIBDIR when that is set. Try first:  globalloc bench --quick
+)";
+  if (command == "bench")
+    return R"(usage: globalloc bench [--quick] [--runs N] [--scale X] [--only LIST] [--out DIR]
+                      [--timeout SECONDS]
+
+Runs every workload (wl-* next to this command) under every allocator found,
+interleaved run by run (A B C A B C), and reports median wall time and median
+peak RSS, with ratios against glibc and against the best peer, and geometric
+means. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
+
+  --quick          one run each at a reduced scale (0.25)
+  --runs N         runs per workload and allocator (default 5)
+  --scale X        work multiplier passed to every workload (default 1.0)
+  --only LIST      comma-separated workloads and/or allocators to keep,
+                   e.g. --only churn,larson,glibc,fast
+  --out DIR        results folder (default ./results)
+  --timeout S      kill a run after S seconds (default 300)
+
+Exit status: 0 when every run succeeded with matching checksums, 1 otherwise.
+)";
+  if (command == "run")
+    return R"(usage: globalloc run [--allocator NAME] [--stats] -- PROGRAM [ARGS...]
+
+Executes PROGRAM under the allocator NAME (default: fast). The exit status is
+the program's (127 if it cannot be found, 2 for a usage error).
+
+  --allocator NAME   glibc, fast, hardened, jemalloc, mimalloc, tcmalloc, scudo
+  --stats            add stats=1 to GLOBALLOC_OPTIONS so globalloc's allocators
+                     print their statistics when the program exits
+)";
+  if (command == "compare")
+    return R"(usage: globalloc compare [--runs N] [--only LIST] [--timeout S] -- PROGRAM [ARGS...]
+
+Runs PROGRAM under each allocator found, interleaved run by run, and prints
+median wall time and peak RSS with ratios against glibc and the best peer.
+The program's own output is discarded; a failing row shows its exit status
+or signal and the end of its stderr. Exit status 1 if any run failed.
+
+  --runs N       runs per allocator (default 3)
+  --only LIST    comma-separated allocators, e.g. --only glibc,jemalloc
+  --timeout S    kill a run after S seconds (default 300)
+)";
+  if (command == "list")
+    return R"(usage: globalloc list
+
+Lists the allocators found on this machine with their libraries, and the ones
+that are missing with the reason.
+)";
+  if (command == "help") return "usage: globalloc help [COMMAND]\n";
+  return {};
+}
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> items;
+  std::string item;
+  for (char c : text) {
+    if (c == separator) {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+int parse_positive(const std::string& command, const std::string& flag, const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  long number = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || errno != 0 || number <= 0 || number > 1'000'000)
+    throw UsageError(command, flag + " wants a positive whole number, not '" + value + "'");
+  return static_cast<int>(number);
+}
+
+double parse_positive_double(const std::string& command, const std::string& flag,
+                             const std::string& value) {
+  char* end = nullptr;
+  double number = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(number > 0))
+    throw UsageError(command, flag + " wants a positive number, not '" + value + "'");
+  return number;
+}
+
+bool ArgumentCursor::take_value(const std::string& flag, std::string& value) {
+  if (done()) return false;
+  const std::string& arg = args_[index_];
+  if (arg == flag) {
+    if (index_ + 1 >= args_.size()) throw UsageError(command_, flag + " needs a value");
+    value = args_[index_ + 1];
+    index_ += 2;
+    return true;
+  }
+  if (arg.size() > flag.size() && arg.compare(0, flag.size(), flag) == 0 && arg[flag.size()] == '=') {
+    value = arg.substr(flag.size() + 1);
+    ++index_;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace globalloc::tool

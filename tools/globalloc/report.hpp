@@ -1,0 +1,34 @@
+// The files `globalloc bench` leaves behind: report.md (Markdown tables with
+// the machine and settings), chart.svg (time ratios against glibc as a bar
+// chart) and runs.csv (medians per workload and allocator).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "allocators.hpp"
+#include "summary.hpp"
+
+namespace globalloc::tool {
+
+struct BenchSettings {
+  int runs = 5;
+  double scale = 1.0;
+  bool quick = false;
+};
+
+// "AMD EPYC, 2 CPUs, Linux 6.1.0" from /proc/cpuinfo and uname.
+std::string describe_machine();
+// Local date and time, "2026-11-25 12:34:56".
+std::string current_date_time();
+
+std::string markdown_report(const std::vector<Comparison>& comparisons,
+                            const std::vector<Allocator>& allocators,
+                            const std::vector<std::string>& notes, const BenchSettings& settings);
+
+std::string svg_chart(const std::vector<Comparison>& comparisons,
+                      const std::vector<Allocator>& allocators);
+
+std::string csv_medians(const std::vector<Comparison>& comparisons);
+
+}  // namespace globalloc::tool

@@ -1,0 +1,240 @@
+// Medians, ratios and tables for the bench and compare commands.
+#include "summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace globalloc::tool {
+
+namespace {
+
+std::optional<double> ratio(bool ok, double value, std::optional<double> base) {
+  if (!ok || !base || *base <= 0) return std::nullopt;
+  return value / *base;
+}
+
+std::string ratio_text(std::optional<double> value) {
+  return value ? format_fixed(*value, 2) : std::string("-");
+}
+
+}  // namespace
+
+std::string format_fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+void Measurement::record(const RunOutcome& outcome) {
+  if (!outcome.succeeded()) {
+    if (failure.empty()) {
+      failure = outcome.status();
+      failure_detail = tail_lines(outcome.errors, 3);
+    }
+    return;
+  }
+  seconds.push_back(outcome.seconds);
+  peak_rss_kb.push_back(static_cast<double>(outcome.peak_rss_kb));
+  for (const auto& [key, value] : parse_key_values(outcome.output)) {
+    if (key == "checksum") {
+      if (checksum.empty())
+        checksum = value;
+      else if (checksum != value && failure.empty())
+        failure = "checksum varies between runs";
+      continue;
+    }
+    char* end = nullptr;
+    double number = std::strtod(value.c_str(), &end);
+    if (end != value.c_str() && *end == '\0') metrics[key].push_back(number);
+  }
+}
+
+double Measurement::median_seconds() const { return median(seconds); }
+double Measurement::median_rss_kb() const { return median(peak_rss_kb); }
+
+std::optional<double> Measurement::median_metric(const std::string& key) const {
+  auto found = metrics.find(key);
+  if (found == metrics.end() || found->second.empty()) return std::nullopt;
+  return median(found->second);
+}
+
+const Measurement* Comparison::find(const std::string& allocator) const {
+  for (const auto& row : rows)
+    if (row.allocator == allocator) return &row;
+  return nullptr;
+}
+
+std::optional<double> Comparison::glibc_seconds() const {
+  const Measurement* glibc = find("glibc");
+  if (glibc == nullptr || !glibc->ok()) return std::nullopt;
+  return glibc->median_seconds();
+}
+
+std::optional<double> Comparison::glibc_rss_kb() const {
+  const Measurement* glibc = find("glibc");
+  if (glibc == nullptr || !glibc->ok()) return std::nullopt;
+  return glibc->median_rss_kb();
+}
+
+std::optional<double> Comparison::best_peer_seconds() const {
+  std::optional<double> best;
+  for (const auto& row : rows)
+    if (!row.ours && row.ok() && (!best || row.median_seconds() < *best)) best = row.median_seconds();
+  return best;
+}
+
+std::optional<double> Comparison::best_peer_rss_kb() const {
+  std::optional<double> best;
+  for (const auto& row : rows)
+    if (!row.ours && row.ok() && (!best || row.median_rss_kb() < *best)) best = row.median_rss_kb();
+  return best;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+double geometric_mean(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  double log_sum = 0;
+  for (double value : values) log_sum += std::log(value);
+  return std::exp(log_sum / static_cast<double>(values.size()));
+}
+
+std::string Table::text(const std::string& indent) const {
+  std::vector<std::size_t> widths(header.size(), 0);
+  auto widen = [&](const std::vector<std::string>& row) {
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
+  };
+  widen(header);
+  for (const auto& row : rows) widen(row);
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out = indent;
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      bool right = c < right_aligned.size() && right_aligned[c];
+      std::string padding(widths[c] - row[c].size(), ' ');
+      bool last = c + 1 == row.size();
+      out += right ? padding + row[c] : row[c] + (last ? std::string() : padding);
+      if (!last) out += "  ";
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string Table::markdown() const {
+  auto line = [](const std::vector<std::string>& row) {
+    std::string out = "|";
+    for (const auto& cell : row) out += " " + cell + " |";
+    return out + "\n";
+  };
+  std::string out = line(header) + "|";
+  for (std::size_t c = 0; c < header.size(); ++c)
+    out += (c < right_aligned.size() && right_aligned[c]) ? "---:|" : "---|";
+  out += "\n";
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+Table comparison_table(const Comparison& comparison) {
+  Table table;
+  table.header = {"allocator", "time ms", "x glibc", "x best peer", "peak RSS MiB", "x glibc",
+                  "x best peer", "status"};
+  table.right_aligned = {false, true, true, true, true, true, true, false};
+  const auto glibc_time = comparison.glibc_seconds();
+  const auto glibc_rss = comparison.glibc_rss_kb();
+  const auto peer_time = comparison.best_peer_seconds();
+  const auto peer_rss = comparison.best_peer_rss_kb();
+  for (const auto& row : comparison.rows) {
+    const bool ok = row.ok();
+    const double time = row.median_seconds(), rss = row.median_rss_kb();
+    table.rows.push_back({row.allocator, ok ? format_fixed(time * 1000, 1) : "-",
+                          ratio_text(ratio(ok, time, glibc_time)), ratio_text(ratio(ok, time, peer_time)),
+                          ok ? format_fixed(rss / 1024, 1) : "-",
+                          ratio_text(ratio(ok, rss, glibc_rss)), ratio_text(ratio(ok, rss, peer_rss)),
+                          ok ? "ok" : (row.failure.empty() ? "no run" : row.failure)});
+  }
+  return table;
+}
+
+Table geometric_mean_table(const std::vector<Comparison>& comparisons,
+                           const std::vector<std::string>& allocators) {
+  Table table;
+  table.header = {"allocator", "time x glibc", "time x best peer", "RSS x glibc", "RSS x best peer",
+                  "failed"};
+  table.right_aligned = {false, true, true, true, true, true};
+  for (const auto& name : allocators) {
+    std::vector<double> time_glibc, time_peer, rss_glibc, rss_peer;
+    int failed = 0;
+    for (const auto& comparison : comparisons) {
+      const Measurement* row = comparison.find(name);
+      if (row == nullptr) continue;
+      if (!row->ok()) {
+        ++failed;
+        continue;
+      }
+      if (auto r = ratio(true, row->median_seconds(), comparison.glibc_seconds())) time_glibc.push_back(*r);
+      if (auto r = ratio(true, row->median_seconds(), comparison.best_peer_seconds())) time_peer.push_back(*r);
+      if (auto r = ratio(true, row->median_rss_kb(), comparison.glibc_rss_kb())) rss_glibc.push_back(*r);
+      if (auto r = ratio(true, row->median_rss_kb(), comparison.best_peer_rss_kb())) rss_peer.push_back(*r);
+    }
+    auto mean = [](const std::vector<double>& values) {
+      return values.empty() ? std::string("-") : format_fixed(geometric_mean(values), 2);
+    };
+    table.rows.push_back({name, mean(time_glibc), mean(time_peer), mean(rss_glibc), mean(rss_peer),
+                          std::to_string(failed)});
+  }
+  return table;
+}
+
+namespace {
+
+Table matrix(const std::vector<Comparison>& comparisons, const std::vector<std::string>& allocators,
+             bool time) {
+  Table table;
+  table.header.push_back(time ? "time ms (x glibc)" : "peak RSS MiB (x glibc)");
+  table.right_aligned.push_back(false);
+  for (const auto& name : allocators) {
+    table.header.push_back(name);
+    table.right_aligned.push_back(true);
+  }
+  for (const auto& comparison : comparisons) {
+    std::vector<std::string> cells = {comparison.target};
+    const auto base = time ? comparison.glibc_seconds() : comparison.glibc_rss_kb();
+    for (const auto& name : allocators) {
+      const Measurement* row = comparison.find(name);
+      if (row == nullptr) {
+        cells.push_back("-");
+      } else if (!row->ok()) {
+        cells.push_back(row->failure.empty() ? "no run" : "FAILED: " + row->failure);
+      } else {
+        double value = time ? row->median_seconds() * 1000 : row->median_rss_kb() / 1024;
+        double raw = time ? row->median_seconds() : row->median_rss_kb();
+        auto r = ratio(true, raw, base);
+        cells.push_back(format_fixed(value, 1) + (r ? " (" + format_fixed(*r, 2) + ")" : ""));
+      }
+    }
+    table.rows.push_back(cells);
+  }
+  return table;
+}
+
+}  // namespace
+
+Table time_matrix(const std::vector<Comparison>& comparisons, const std::vector<std::string>& allocators) {
+  return matrix(comparisons, allocators, true);
+}
+
+Table rss_matrix(const std::vector<Comparison>& comparisons, const std::vector<std::string>& allocators) {
+  return matrix(comparisons, allocators, false);
+}
+
+}  // namespace globalloc::tool

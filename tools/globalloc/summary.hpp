@@ -1,0 +1,77 @@
+// Results of running one target (a workload or the user's program) under
+// several allocators, and the tables made from them: medians, ratios against
+// glibc and against the best peer, and geometric means across targets.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace globalloc::tool {
+
+// One target under one allocator, over all its runs.
+struct Measurement {
+  std::string allocator;
+  bool ours = false;
+  std::vector<double> seconds;                         // successful runs only
+  std::vector<double> peak_rss_kb;                     // successful runs only
+  std::map<std::string, std::vector<double>> metrics;  // numeric key=value lines
+  std::string checksum;                                // of the first successful run
+  std::string failure;                                 // first failure, "" if none
+  std::string failure_detail;                          // end of its stderr
+
+  void record(const RunOutcome& outcome);
+  bool ok() const { return failure.empty() && !seconds.empty(); }
+  double median_seconds() const;
+  double median_rss_kb() const;
+  std::optional<double> median_metric(const std::string& key) const;
+};
+
+// One target under every allocator.
+struct Comparison {
+  std::string target;
+  std::vector<Measurement> rows;
+
+  const Measurement* find(const std::string& allocator) const;
+  // glibc's median time/RSS, when glibc ran and succeeded.
+  std::optional<double> glibc_seconds() const;
+  std::optional<double> glibc_rss_kb() const;
+  // The best (smallest) median among the peers (allocators not ours) that succeeded.
+  std::optional<double> best_peer_seconds() const;
+  std::optional<double> best_peer_rss_kb() const;
+};
+
+double median(std::vector<double> values);
+double geometric_mean(const std::vector<double>& values);
+
+// A rectangular table of text cells, printed as aligned text or Markdown.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<bool> right_aligned;  // per column
+  std::vector<std::vector<std::string>> rows;
+
+  std::string text(const std::string& indent = "  ") const;
+  std::string markdown() const;
+};
+
+// Per allocator: time, ratios, peak RSS, ratios, status.
+Table comparison_table(const Comparison& comparison);
+
+// Per allocator: geometric means over all targets of the ratios against
+// glibc and the best peer, and the number of failed targets.
+Table geometric_mean_table(const std::vector<Comparison>& comparisons,
+                           const std::vector<std::string>& allocators);
+
+// Targets x allocators: median time in ms with the ratio against glibc.
+Table time_matrix(const std::vector<Comparison>& comparisons,
+                  const std::vector<std::string>& allocators);
+// Targets x allocators: median peak RSS in MiB with the ratio against glibc.
+Table rss_matrix(const std::vector<Comparison>& comparisons,
+                 const std::vector<std::string>& allocators);
+
+std::string format_fixed(double value, int decimals);
+
+}  // namespace globalloc::tool
