@@ -1,0 +1,195 @@
+// Tests of the globalloc command, run as a child process the way a user runs
+// it: exit statuses, the messages of its errors, the comparison table, and
+// the files `globalloc bench` writes.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1;  // exit status, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream stream(path);
+  std::stringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+// A fresh temporary folder, removed with everything in it at the end.
+class TemporaryFolder {
+public:
+  TemporaryFolder() {
+    std::string pattern = (fs::temp_directory_path() / "globalloc-tool-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TemporaryFolder() {
+    std::error_code error;
+    fs::remove_all(path_, error);
+  }
+  const fs::path& path() const { return path_; }
+
+private:
+  fs::path path_;
+};
+
+// Runs `globalloc ARGS` through the shell with stdout and stderr captured.
+Result globalloc(const std::string& args) {
+  TemporaryFolder folder;
+  const fs::path out = folder.path() / "out", err = folder.path() / "err";
+  std::string command = std::string("'") + GLOBALLOC_COMMAND + "' " + args + " >'" + out.string() +
+                        "' 2>'" + err.string() + "' </dev/null";
+  int raw = std::system(command.c_str());
+  Result result;
+  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
+}
+
+const std::string kProgram = std::string("'") + GLOBALLOC_TEST_PROGRAM + "'";
+
+bool jemalloc_available() {
+  return globalloc("list").out.find("\njemalloc ") != std::string::npos;  // glibc is always first
+}
+
+}  // namespace
+
+TEST(GloballocCommand, ListShowsGlibcAndTheLibraries) {
+  Result result = globalloc("list");
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("glibc"), std::string::npos) << result.out;
+}
+
+TEST(GloballocCommand, HelpDescribesEveryCommand) {
+  Result overview = globalloc("--help");
+  EXPECT_EQ(overview.status, 0);
+  for (const char* command : {"bench", "run", "compare", "list"})
+    EXPECT_NE(overview.out.find(command), std::string::npos) << command;
+  Result run_help = globalloc("help run");
+  EXPECT_EQ(run_help.status, 0);
+  EXPECT_NE(run_help.out.find("--allocator"), std::string::npos) << run_help.out;
+}
+
+TEST(GloballocCommand, BadFlagGivesUsageAndStatusTwo) {
+  Result result = globalloc("bench --no-such-flag");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("usage: globalloc bench"), std::string::npos) << result.err;
+  EXPECT_EQ(globalloc("no-such-command").status, 2);
+  EXPECT_EQ(globalloc("compare --runs zero -- true").status, 2);
+}
+
+TEST(GloballocCommand, UnknownAllocatorListsTheKnownOnes) {
+  Result result = globalloc("run --allocator nosuch -- true");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("unknown allocator 'nosuch'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("glibc, fast, hardened, jemalloc, mimalloc, tcmalloc, scudo"), std::string::npos)
+      << result.err;
+}
+
+TEST(GloballocCommand, MissingProgramIsNamed) {
+  Result run = globalloc("run --allocator glibc -- /no/such/program-here");
+  EXPECT_EQ(run.status, 127);
+  EXPECT_NE(run.err.find("program not found: '/no/such/program-here'"), std::string::npos) << run.err;
+  Result compare = globalloc("compare --runs 1 --only glibc -- no-such-program-on-path");
+  EXPECT_EQ(compare.status, 127);
+  EXPECT_NE(compare.err.find("program not found"), std::string::npos) << compare.err;
+}
+
+TEST(GloballocCommand, RunPassesTheProgramsExitStatus) {
+  EXPECT_EQ(globalloc("run --allocator glibc -- " + kProgram + " exit 3").status, 3);
+  Result ok = globalloc("run --allocator glibc -- " + kProgram + " ok");
+  EXPECT_EQ(ok.status, 0);
+  EXPECT_NE(ok.out.find("hello 1000"), std::string::npos);
+}
+
+TEST(GloballocCommand, RunStatsAppendsToGloballocOptions) {
+  setenv("GLOBALLOC_OPTIONS", "purge_delay_ms=5", 1);
+  Result result = globalloc("run --allocator glibc --stats -- " + kProgram + " print-env GLOBALLOC_OPTIONS");
+  unsetenv("GLOBALLOC_OPTIONS");
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("GLOBALLOC_OPTIONS=purge_delay_ms=5,stats=1"), std::string::npos) << result.out;
+}
+
+TEST(GloballocCommand, RunPreloadsThePeerLibrary) {
+  if (!jemalloc_available()) GTEST_SKIP() << "jemalloc is not installed";
+  Result result = globalloc("run --allocator jemalloc -- " + kProgram + " print-env LD_PRELOAD");
+  EXPECT_EQ(result.status, 0);
+  EXPECT_NE(result.out.find("libjemalloc"), std::string::npos) << result.out;
+}
+
+TEST(GloballocCommand, ComparePrintsATable) {
+  const bool jemalloc = jemalloc_available();
+  Result result = globalloc(std::string("compare --runs 1 --only ") + (jemalloc ? "glibc,jemalloc" : "glibc") +
+                            " -- " + kProgram + " ok");
+  EXPECT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("time ms"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("peak RSS"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("glibc"), std::string::npos) << result.out;
+  if (jemalloc) {
+    EXPECT_NE(result.out.find("jemalloc"), std::string::npos) << result.out;
+  }
+  EXPECT_NE(result.err.find("[1/"), std::string::npos) << "progress line expected: " << result.err;
+}
+
+TEST(GloballocCommand, CrashUnderOneAllocatorIsReportedInItsRow) {
+  const bool jemalloc = jemalloc_available();
+  // Under jemalloc the program crashes; glibc's row must still be there.
+  Result result = jemalloc
+      ? globalloc("compare --runs 1 --only glibc,jemalloc -- " + kProgram + " crash-under jemalloc")
+      : globalloc("compare --runs 1 --only glibc -- " + kProgram + " crash");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.out.find("signal 11"), std::string::npos) << result.out;
+  if (jemalloc) {
+    std::istringstream lines(result.out);
+    bool glibc_ok = false;
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("glibc") != std::string::npos && line.find(" ok") != std::string::npos) glibc_ok = true;
+    EXPECT_TRUE(glibc_ok) << result.out;
+  }
+}
+
+TEST(GloballocCommand, FailingExitStatusIsReportedInItsRow) {
+  Result result = globalloc("compare --runs 1 --only glibc -- " + kProgram + " exit 3");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.out.find("exit 3"), std::string::npos) << result.out;
+}
+
+TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
+  TemporaryFolder folder;
+  Result result = globalloc("bench --quick --scale 0.05 --only churn,glibc --out '" + folder.path().string() + "'");
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("wl-churn"), std::string::npos) << result.out;
+  EXPECT_NE(result.err.find("wl-churn under glibc"), std::string::npos) << result.err;
+  fs::path report, chart;
+  for (const auto& entry : fs::recursive_directory_iterator(folder.path())) {
+    if (entry.path().filename() == "report.md") report = entry.path();
+    if (entry.path().filename() == "chart.svg") chart = entry.path();
+  }
+  ASSERT_FALSE(report.empty()) << "no report.md under " << folder.path();
+  ASSERT_FALSE(chart.empty()) << "no chart.svg under " << folder.path();
+  std::string markdown = read_file(report);
+  EXPECT_NE(markdown.find("| wl-churn |"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("checksum"), std::string::npos);
+  std::string svg = read_file(chart);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+}
+
+TEST(GloballocCommand, BenchRejectsUnknownWorkload) {
+  Result result = globalloc("bench --quick --only no-such-workload");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("neither a workload nor an allocator"), std::string::npos) << result.err;
+}
