@@ -1,0 +1,65 @@
+// Compile-time configuration of the fast allocator: one struct of constants
+// per build (design.md section 6). The default build and a future hardened
+// build (issue #5) are the same code instantiated with different structs;
+// every check names its mitigation flag here and compiles away when it is off.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace globalloc::fast {
+
+/// Misuse checks, each cheap enough to decide per build.
+struct Mitigations {
+  /// free() of an address outside every segment reports and aborts (costs a
+  /// byte-map load the free path does anyway to find the segment).
+  bool detect_invalid_free = true;
+  /// free() of a block that is already free reports and aborts; triggered by
+  /// the block's first word decoding to a free-list link of the same segment.
+  bool detect_double_free = true;
+  /// free() of an address inside a small block but not at its start reports
+  /// and aborts (a multiply and a compare on the free path).
+  bool detect_interior_free = true;
+};
+
+/// The default build: speed first, cheap checks on.
+struct DefaultConfig {
+  /// Segments are 4 MiB and aligned to 4 MiB, so masking a block's address
+  /// finds its segment header.
+  static constexpr unsigned segment_shift = 22;
+  /// Small pages (64 KiB) hold blocks up to small_block_max.
+  static constexpr unsigned small_page_shift = 16;
+  /// Medium pages (512 KiB) hold blocks up to medium_block_max.
+  static constexpr unsigned medium_page_shift = 19;
+  static constexpr std::size_t small_block_max = 8 * 1024;
+  static constexpr std::size_t medium_block_max = 64 * 1024;
+  /// Sizes up to this are mapped to a page by a per-heap table indexed by
+  /// (size + 7) / 8, the one-load fast path.
+  static constexpr std::size_t direct_size_max = 1024;
+  /// A page carves new blocks in steps of about this many bytes, so a page
+  /// that is barely used keeps few resident bytes.
+  static constexpr std::size_t page_extend_bytes = 4096;
+  /// Whole free segments kept mapped for reuse before unmapping.
+  static constexpr unsigned segment_cache_capacity = 8;
+  /// Free pages wait this long before their memory is returned to the OS.
+  static constexpr long default_purge_delay_ms = 250;
+  static constexpr Mitigations mitigations{};
+};
+
+using Config = DefaultConfig;
+
+inline constexpr std::size_t segment_size = std::size_t{1} << Config::segment_shift;
+inline constexpr std::uintptr_t segment_offset_mask = segment_size - 1;
+inline constexpr std::size_t small_page_size = std::size_t{1} << Config::small_page_shift;
+inline constexpr std::size_t medium_page_size = std::size_t{1} << Config::medium_page_shift;
+/// The first small page of every segment holds the segment header (the page
+/// descriptors); blocks start after it.
+inline constexpr std::size_t segment_header_size = small_page_size;
+inline constexpr unsigned small_pages_per_segment = segment_size / small_page_size;
+inline constexpr unsigned medium_pages_per_segment = segment_size / medium_page_size;
+/// Large blocks: one per segment, up to what fits after the header.
+inline constexpr std::size_t large_block_max = segment_size - segment_header_size;
+/// Largest alignment a small or medium class can serve by its own layout.
+inline constexpr std::size_t small_alignment_max = 16;
+
+}  // namespace globalloc::fast

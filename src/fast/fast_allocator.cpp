@@ -1,0 +1,232 @@
+// The fast allocator's public API (include/globalloc/fast_allocator.hpp):
+// the allocation and free fast paths, and the dispatch of everything else to
+// the slow paths of the heap, large and huge blocks.
+//
+// Fast path of allocate: size and alignment -> direct-table index -> current
+// page -> pop the first block of its free list. Fast path of deallocate:
+// segment map byte -> segment (mask) -> page (shift) -> owned by this
+// thread? -> push onto the page's local free list. Everything else is out of
+// line, so these two stay a handful of instructions each.
+#include "globalloc/fast_allocator.hpp"
+
+#include <cstring>
+
+#include "fast/heap.hpp"
+#include "fast/large.hpp"
+#include "fast/misuse.hpp"
+#include "fast/segment.hpp"
+#include "fast/size_classes.hpp"
+#include "platform/os_memory.hpp"
+
+namespace globalloc::fast {
+
+namespace {
+
+/// Bit a of this mask is set for the alignments the fast path serves: 1, 2, 4, 8, 16.
+constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16);
+
+[[gnu::always_inline]] inline void* pop_block(Page* page) noexcept {
+  void* block = page->free;
+  if (block == page->sentinel()) [[unlikely]] return nullptr;
+  page->free = page->decode(static_cast<Block*>(block)->encoded_next);
+  static_cast<Block*>(block)->encoded_next = 0;
+  ++page->used;
+  return block;
+}
+
+void* allocate_class(unsigned size_class) noexcept {
+  void* block = pop_block(thread_heap->current[size_class]);
+  if (block != nullptr) [[likely]] return block;
+  return heap_allocate_slow(size_class);
+}
+
+[[gnu::noinline]] void* allocate_generic(std::size_t size, std::size_t alignment, bool zero) noexcept {
+  if (!is_valid_alignment(alignment)) return nullptr;
+  if (size == 0) size = 16;  // as on the fast path: size 0 is served by the 16-byte class
+  void* block;
+  if (alignment <= small_alignment_max) {
+    if (size > Config::medium_block_max) return large_allocate(size, alignment, zero);
+    block = allocate_class(class_of(align_up(size, alignment)));
+  } else {
+    const unsigned size_class = class_for_aligned(size, alignment);
+    if (size_class >= class_count) return large_allocate(size, alignment, zero);
+    block = allocate_class(size_class);
+  }
+  if (zero && block != nullptr) std::memset(block, 0, size);
+  return block;
+}
+
+/// Finds the segment holding `block`: its own region's header, or for huge
+/// blocks aligned to 4 MiB or more, the header in the region below.
+Segment* find_segment(const void* block) noexcept {
+  Segment* segment = segment_lookup(block);
+  return segment != nullptr ? segment : huge_segment_before(block);
+}
+
+[[gnu::noinline, gnu::cold]] void free_unregistered(void* block) noexcept {
+  if (block == nullptr) return;
+  if (Segment* segment = huge_segment_before(block)) {
+    large_free(segment, &segment->pages[0], block, "free");
+    return;
+  }
+  if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "free");
+}
+
+[[gnu::noinline, gnu::cold]] void free_suspected_double(ThreadHeap* heap, Page* page, Block* block) noexcept {
+  if (page_has_free_block(page, block)) report_double_free(block, "free");
+  heap_free_local(heap, page, block);
+}
+
+bool is_small_kind(const Segment* segment) noexcept {
+  return segment->kind == SegmentKind::small || segment->kind == SegmentKind::medium;
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t alignment) noexcept {
+  if (size <= Config::direct_size_max && alignment <= small_alignment_max &&
+      ((small_alignments >> alignment) & 1) != 0) [[likely]] {
+    const std::size_t index = (((size + alignment - 1) & ~(alignment - 1)) + 7) >> 3;
+    Page* page = thread_heap->direct[index];
+    void* block = page->free;
+    if (block != page->sentinel()) [[likely]] {
+      page->free = page->decode(static_cast<Block*>(block)->encoded_next);
+      // Clear the link: a block freed without being written must not look
+      // like a free block to the double-free check.
+      static_cast<Block*>(block)->encoded_next = 0;
+      ++page->used;
+      return block;
+    }
+  }
+  return allocate_generic(size, alignment, false);
+}
+
+void* allocate_zeroed(std::size_t size, std::size_t alignment) noexcept {
+  if (size <= Config::medium_block_max) {
+    void* block = allocate(size, alignment);
+    if (block != nullptr) std::memset(block, 0, size);
+    return block;
+  }
+  return allocate_generic(size, alignment, true);
+}
+
+void deallocate(void* pointer) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  const unsigned shift = segment_map[segment_map_index(address)].load(std::memory_order_relaxed);
+  if (shift == 0) [[unlikely]] {
+    free_unregistered(pointer);
+    return;
+  }
+  auto* segment = reinterpret_cast<Segment*>(address & ~segment_offset_mask);
+  Page* page = &segment->pages[(address & segment_offset_mask) >> shift];
+  ThreadHeap* heap = thread_heap;
+  if (page->owner_tag.load(std::memory_order_relaxed) != reinterpret_cast<std::uintptr_t>(heap)) [[unlikely]] {
+    free_slow(page, pointer);
+    return;
+  }
+  auto* block = static_cast<Block*>(pointer);
+  if constexpr (Config::mitigations.detect_interior_free) {
+    if (!page_is_block_start(page, address)) [[unlikely]] report_invalid_free(pointer, "free");
+  }
+  if constexpr (Config::mitigations.detect_double_free) {
+    const auto link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
+    if (((link ^ address) >> Config::segment_shift) == 0) [[unlikely]] {
+      free_suspected_double(heap, page, block);
+      return;
+    }
+  }
+  block->encoded_next = page->encode(page->local_free);
+  page->local_free = block;
+  if (--page->used == 0) [[unlikely]] heap_page_emptied(heap, page);
+}
+
+void deallocate_sized(void* block, std::size_t, std::size_t) noexcept {
+  // The size is only a hint; a wrong one must not corrupt anything, and the
+  // address alone finds the page as fast as the size would find the class.
+  deallocate(block);
+}
+
+std::size_t usable_size(const void* block) noexcept {
+  if (block == nullptr) return 0;
+  Segment* segment = find_segment(block);
+  if (segment == nullptr) return 0;
+  Page* page = segment_page_of(segment, block);
+  if (segment_lookup(block) != segment) page = &segment->pages[0];
+  if (!is_small_kind(segment)) return large_usable_size(segment, page, block);
+  return page->block_size;
+}
+
+std::size_t usable_size_for(std::size_t size, std::size_t alignment) noexcept {
+  if (!is_valid_alignment(alignment) || size > SIZE_MAX / 2) return 0;
+  if (size == 0) size = 16;  // the fast path serves size 0 from the 16-byte class
+  unsigned size_class = class_count;
+  if (alignment <= small_alignment_max) {
+    if (size <= Config::medium_block_max) size_class = class_of(align_up(size, alignment));
+  } else {
+    size_class = class_for_aligned(size, alignment);
+  }
+  if (size_class < class_count) return class_size(size_class);
+  // Large and huge blocks are whole OS pages.
+  const std::size_t page = platform::page_size();
+  if (size == 0) return page;
+  return (size + page - 1) & ~(page - 1);
+}
+
+bool owns(const void* block) noexcept {
+  if (block == nullptr) return false;
+  Segment* segment = find_segment(block);
+  if (segment == nullptr) return false;
+  Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
+  if (!page->in_use) return false;
+  if (!is_small_kind(segment)) return block == page->area;
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  return address >= area && page_is_block_start(page, address) && (address - area) / page->block_size < page->capacity;
+}
+
+std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
+  if (block == nullptr) return 0;
+  Segment* segment = find_segment(block);
+  if (segment == nullptr) return 0;
+  Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
+  if (is_small_kind(segment)) return page->block_size;
+  // A large block shrunk to a small size would keep its whole segment: fine
+  // for resize_in_place, whose caller asked not to move.
+  return large_resize_in_place(segment, page, block, new_size);
+}
+
+void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexcept {
+  if (block == nullptr) return allocate(new_size, alignment);
+  if (!is_valid_alignment(alignment)) return nullptr;
+  Segment* segment = find_segment(block);
+  if (segment == nullptr) {
+    if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "realloc");
+    return nullptr;
+  }
+  Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
+  const bool aligned = (reinterpret_cast<std::uintptr_t>(block) & (alignment - 1)) == 0;
+  std::size_t old_usable;
+  if (is_small_kind(segment)) {
+    old_usable = page->block_size;
+    // Stay when the new size fits and would not waste more than half.
+    if (aligned && new_size <= old_usable && new_size >= old_usable / 2) return block;
+  } else {
+    old_usable = large_usable_size(segment, page, block);
+    if (aligned && new_size > Config::medium_block_max) {
+      if (segment->kind == SegmentKind::huge) {
+        if (void* moved = huge_reallocate(segment, page, block, new_size)) return moved;
+      } else if (large_resize_in_place(segment, page, block, new_size) >= new_size) {
+        return block;
+      }
+    }
+  }
+  void* fresh = allocate(new_size, alignment);
+  if (fresh == nullptr) return nullptr;
+  std::memcpy(fresh, block, old_usable < new_size ? old_usable : new_size);
+  deallocate(block);
+  return fresh;
+}
+
+void purge() noexcept { heap_purge_all(); }
+
+}  // namespace globalloc::fast

@@ -1,0 +1,569 @@
+// Thread heaps: creating one on a thread's first allocation, the refill slow
+// path (take local frees, then remote frees, then carve, then another page),
+// page queues and the "current page" pin, the full queue, giving pages and
+// segments back, and reclaiming a heap when its thread exits (its segments
+// are abandoned and later adopted by a thread that needs pages).
+//
+// The current page of a class carries one extra count in `used` (the pin) so
+// that the free fast path's `--used == 0` test never fires for it: a loop
+// that allocates and frees one block stays on the fast path, and each class
+// keeps one page cached without any extra test.
+#include "fast/heap.hpp"
+
+#include <new>
+
+#include "fast/large.hpp"
+#include "fast/lock.hpp"
+#include "fast/misuse.hpp"
+#include "fast/options.hpp"
+#include "fast/purge.hpp"
+#include "fast/remote_free.hpp"
+#include "fast/stats.hpp"
+#include "platform/os_memory.hpp"
+#include "platform/random.hpp"
+#include "platform/threads.hpp"
+
+namespace globalloc::fast {
+
+constinit Page empty_page{.free = &empty_page, .local_free = &empty_page};
+constinit ThreadHeap empty_heap{&empty_page};
+constinit thread_local ThreadHeap* thread_heap [[gnu::tls_model("initial-exec")]] = &empty_heap;
+
+namespace {
+
+SpinLock pool_lock;
+ThreadHeap* pool_free = nullptr;
+char* pool_chunk = nullptr;
+std::size_t pool_chunk_left = 0;
+
+SpinLock abandoned_lock;
+Segment* abandoned[2] = {nullptr, nullptr};
+
+std::uintptr_t process_seed = 0;
+
+std::uintptr_t mix(std::uintptr_t value) noexcept {
+  value ^= value >> 33;
+  value *= 0xff51afd7ed558ccdull;
+  value ^= value >> 33;
+  value *= 0xc4ceb9fe1a85ec53ull;
+  value ^= value >> 33;
+  return value;
+}
+
+// ---- page queues -----------------------------------------------------------
+
+void queue_push_back(PageQueue& queue, Page* page) noexcept {
+  page->next = nullptr;
+  page->prev = queue.last;
+  if (queue.last != nullptr) {
+    queue.last->next = page;
+  } else {
+    queue.first = page;
+  }
+  queue.last = page;
+}
+
+void queue_push_front(PageQueue& queue, Page* page) noexcept {
+  page->prev = nullptr;
+  page->next = queue.first;
+  if (queue.first != nullptr) {
+    queue.first->prev = page;
+  } else {
+    queue.last = page;
+  }
+  queue.first = page;
+}
+
+void queue_remove(PageQueue& queue, Page* page) noexcept {
+  if (page->prev != nullptr) {
+    page->prev->next = page->next;
+  } else {
+    queue.first = page->next;
+  }
+  if (page->next != nullptr) {
+    page->next->prev = page->prev;
+  } else {
+    queue.last = page->prev;
+  }
+  page->next = nullptr;
+  page->prev = nullptr;
+}
+
+/// Makes the class's first queued page its current page (pinned) and points
+/// the fast-path tables at it. The previous current page must already have
+/// been unpinned by whoever took it out of first place.
+void set_current(ThreadHeap* heap, unsigned size_class) noexcept {
+  Page* page = heap->queues[size_class].first;
+  if (page == nullptr) page = &empty_page;
+  if (heap->current[size_class] != page) {
+    if (page != &empty_page) ++page->used;
+    heap->current[size_class] = page;
+  }
+  const std::size_t size = class_size(size_class);
+  if (size <= Config::direct_size_max) {
+    // Entry 0 (size 0) belongs to the 16-byte class: a zero-size request may
+    // come with alignment 16, and the fast path does not look at it.
+    const std::size_t first = size_class == 0 ? 1 : class_size(size_class - 1) / 8 + 1;
+    for (std::size_t index = first; index <= size / 8; ++index) heap->direct[index] = page;
+    if (size == 16) heap->direct[0] = page;
+  }
+}
+
+/// Removes the current page from first place, dropping its pin.
+void unset_current(ThreadHeap* heap, Page* page) noexcept {
+  if (heap->current[page->size_class] != page) return;
+  --page->used;
+  heap->current[page->size_class] = &empty_page;  // set_current below re-points the tables
+}
+
+// ---- segments of a heap ----------------------------------------------------
+
+void segment_list_push_front(Segment*& head, Segment* segment) noexcept {
+  segment->prev = nullptr;
+  segment->next = head;
+  if (head != nullptr) head->prev = segment;
+  head = segment;
+}
+
+void segment_list_remove(Segment*& head, Segment* segment) noexcept {
+  if (segment->prev != nullptr) {
+    segment->prev->next = segment->next;
+  } else {
+    head = segment->next;
+  }
+  if (segment->next != nullptr) segment->next->prev = segment->prev;
+  segment->next = nullptr;
+  segment->prev = nullptr;
+}
+
+void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
+  if (segment->next == nullptr) return;
+  segment_list_remove(head, segment);
+  Segment* last = head;
+  while (last->next != nullptr) last = last->next;
+  last->next = segment;
+  segment->prev = last;
+}
+
+unsigned kind_index(const Segment* segment) noexcept { return segment->kind == SegmentKind::small ? 0 : 1; }
+
+/// A page with no blocks left goes back to its segment; an empty segment to
+/// the cache. True when the segment went too (it may be unmapped).
+bool release_page(ThreadHeap* heap, Page* page) noexcept {
+  Segment* segment = segment_of(page);
+  Segment*& head = heap->segments[kind_index(segment)];
+  const bool was_full = segment->free_pages == 0;
+  segment_return_page(segment, page);
+  if (segment->used_pages == 0) {
+    segment_list_remove(head, segment);
+    segment_release(segment);
+    return true;
+  }
+  if (was_full && head != segment) {
+    segment_list_remove(head, segment);
+    segment_list_push_front(head, segment);
+  }
+  return false;
+}
+
+// ---- full pages --------------------------------------------------------------
+
+/// Parks the current page, found without free blocks, in the full queue.
+/// False when a remote free arrived meanwhile (the caller collects it).
+bool move_to_full(ThreadHeap* heap, Page* page) noexcept {
+  std::uintptr_t word = page->remote.load(std::memory_order_relaxed);
+  do {
+    if ((word & ~remote_notify_bit) != 0) return false;
+  } while (!page->remote.compare_exchange_weak(word, word | remote_notify_bit, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed));
+  const unsigned size_class = page->size_class;
+  unset_current(heap, page);
+  queue_remove(heap->queues[size_class], page);
+  queue_push_back(heap->full, page);
+  page->in_full = true;
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | 1, std::memory_order_relaxed);
+  set_current(heap, size_class);
+  return true;
+}
+
+/// Brings a full page back into its class queue (a block was freed into it).
+void move_from_full(ThreadHeap* heap, Page* page) noexcept {
+  std::uintptr_t word = page->remote.load(std::memory_order_relaxed);
+  while ((word & remote_notify_bit) != 0 &&
+         !page->remote.compare_exchange_weak(word, word & ~remote_notify_bit, std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+  }
+  queue_remove(heap->full, page);
+  page->in_full = false;
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  queue_push_back(heap->queues[page->size_class], page);
+  set_current(heap, page->size_class);
+}
+
+// ---- taking pages ------------------------------------------------------------
+
+/// Takes a page of an adopted segment; true when that released the segment.
+bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
+  page->owner.store(heap, std::memory_order_release);
+  page->in_full = false;
+  page->next = page->prev = nullptr;
+  page_collect_remote(page, true);
+  if (page->free == page->sentinel() && page->local_free != page->sentinel()) page_collect_local(page);
+  if (page->used == 0) return release_page(heap, page);
+  const bool has_room = page->free != page->sentinel() || page->local_free != page->sentinel() ||
+                        page->capacity < page->reserved;
+  if (!has_room) {
+    std::uintptr_t expected = 0;
+    if (page->remote.compare_exchange_strong(expected, remote_notify_bit, std::memory_order_acq_rel)) {
+      page->in_full = true;
+      page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | 1, std::memory_order_relaxed);
+      queue_push_back(heap->full, page);
+      return false;
+    }
+  }
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  queue_push_back(heap->queues[page->size_class], page);
+  set_current(heap, page->size_class);
+  return false;
+}
+
+/// Takes over a segment a finished thread left behind. False when none.
+bool adopt_abandoned(ThreadHeap* heap, unsigned kind) noexcept {
+  Segment* segment;
+  {
+    LockGuard guard(abandoned_lock);
+    segment = abandoned[kind];
+    if (segment == nullptr) return false;
+    abandoned[kind] = segment->next;
+  }
+  count(counters.segments_abandoned, -1);
+  segment->owner = heap;
+  segment_list_push_front(heap->segments[kind], segment);
+  // Its pages become ours: collect what other threads freed into them.
+  for (unsigned index = 0; index < segment->page_count; ++index) {
+    Page* page = &segment->pages[index];
+    if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
+    if (adopt_page(heap, page)) return true;  // released along with its last page
+  }
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments[kind], segment);
+  return true;
+}
+
+/// Adds a page for `size_class` to the heap: a free page of one of its
+/// segments, or of an adopted segment, or of a new one. False when out of memory.
+bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
+  const unsigned kind = size_class <= small_class_max ? 0 : 1;
+  Segment* segment = heap->segments[kind];
+  if (segment == nullptr || segment->free_pages == 0) {
+    if (adopt_abandoned(heap, kind)) return true;  // the caller looks at the queues again
+    segment = segment_acquire(kind == 0 ? SegmentKind::small : SegmentKind::medium);
+    if (segment == nullptr) return false;
+    segment->owner = heap;
+    segment_list_push_front(heap->segments[kind], segment);
+  }
+  Page* page = segment_take_page(segment);
+  const unsigned index = static_cast<unsigned>(page - segment->pages);
+  std::size_t bytes = 0;
+  char* area = segment_page_area(segment, index, &bytes);
+  page_init(page, area, bytes, size_class, mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40));
+  page->owner.store(heap, std::memory_order_release);
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  count(counters.class_pages[size_class], 1);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments[kind], segment);
+  queue_push_front(heap->queues[size_class], page);
+  // A new page goes in front: the old current page (if any) loses first place.
+  Page* old = heap->current[size_class];
+  if (old != &empty_page) unset_current(heap, old);
+  set_current(heap, size_class);
+  return true;
+}
+
+// ---- heap life cycle ------------------------------------------------------------
+
+ThreadHeap* create_heap() noexcept {
+  process_init();
+  ThreadHeap* heap = nullptr;
+  {
+    LockGuard guard(pool_lock);
+    if (pool_free != nullptr) {
+      heap = pool_free;
+      pool_free = heap->pool_next;
+    } else {
+      const std::size_t bytes = (sizeof(ThreadHeap) + 63) & ~std::size_t{63};
+      if (pool_chunk_left < bytes) {
+        const std::size_t chunk = 64 * 1024 > bytes ? 64 * 1024 : bytes;
+        pool_chunk = static_cast<char*>(platform::reserve_aligned(chunk, 64));
+        pool_chunk_left = pool_chunk != nullptr ? chunk : 0;
+        if (pool_chunk != nullptr) count(counters.bytes_mapped, static_cast<std::int64_t>(chunk));
+      }
+      if (pool_chunk_left >= bytes) {
+        heap = reinterpret_cast<ThreadHeap*>(pool_chunk);
+        pool_chunk += bytes;
+        pool_chunk_left -= bytes;
+      }
+    }
+  }
+  if (heap == nullptr) return nullptr;
+  new (heap) ThreadHeap(&empty_page);
+  heap->in_use = true;
+  heap->key_seed = mix(process_seed ^ reinterpret_cast<std::uintptr_t>(heap));
+  count(counters.heaps_in_use, 1);
+  count(counters.heaps_created_total, 1);
+  // Set the pointer before arming the exit hook: pthread_setspecific may
+  // allocate (keys past the first 32), and that allocation must find a heap.
+  thread_heap = heap;
+  platform::arm_thread_exit(heap);
+  return heap;
+}
+
+void thread_exit_hook(void* value) noexcept {
+  if (value != nullptr && thread_heap == value) heap_release_thread();
+}
+
+void abandon_page(ThreadHeap* heap, Page* page) noexcept {
+  page->next = page->prev = nullptr;
+  page_collect_remote(page);
+  if (page->free == page->sentinel() && page->local_free != page->sentinel()) page_collect_local(page);
+  if (page->used == 0) {
+    release_page(heap, page);
+    return;
+  }
+  page->in_full = false;
+  page->owner_tag.store(0, std::memory_order_relaxed);
+  page->owner.store(nullptr, std::memory_order_release);
+}
+
+}  // namespace
+
+// ---- slow paths ----------------------------------------------------------------
+
+void* heap_allocate_slow(unsigned size_class) noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) {
+    heap = create_heap();
+    if (heap == nullptr) return nullptr;
+  }
+  if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
+  heap_maybe_purge(heap);
+  for (;;) {
+    Page* page = heap->queues[size_class].first;
+    if (page == nullptr) {
+      if (!add_page(heap, size_class)) return nullptr;
+      continue;
+    }
+    if (page != heap->current[size_class]) set_current(heap, size_class);
+    if (page->free == page->sentinel()) {
+      if (page->local_free != page->sentinel()) page_collect_local(page);
+      if (page->free == page->sentinel()) page_collect_remote(page);
+      if (page->free == page->sentinel()) page_extend(page);
+    }
+    if (page->free != page->sentinel()) {
+      Block* block = static_cast<Block*>(page->free);
+      page->free = page->decode(block->encoded_next);
+      block->encoded_next = 0;
+      ++page->used;
+      return block;
+    }
+    move_to_full(heap, page);
+  }
+}
+
+void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept {
+  if (page->in_full) move_from_full(heap, page);
+  block->encoded_next = page->encode(page->local_free);
+  page->local_free = block;
+  if (--page->used == 0) heap_page_emptied(heap, page);
+}
+
+void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept {
+  // Not the current page (its pin keeps used above 0), and not full (a free
+  // into a full page moves it back to the queue first).
+  queue_remove(heap->queues[page->size_class], page);
+  release_page(heap, page);
+}
+
+void free_slow(Page* page, void* pointer) noexcept {
+  Block* block = static_cast<Block*>(pointer);
+  Segment* segment = segment_of(pointer);
+  if (segment->kind == SegmentKind::large || segment->kind == SegmentKind::huge) {
+    large_free(segment, page, pointer, "free");
+    return;
+  }
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  if (!page->in_use || address < reinterpret_cast<std::uintptr_t>(page->area) || !page_is_block_start(page, address) ||
+      (address - reinterpret_cast<std::uintptr_t>(page->area)) / page->block_size >= page->capacity) {
+    if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
+    return;
+  }
+  ThreadHeap* heap = thread_heap;
+  if (page->owner_tag.load(std::memory_order_relaxed) == (reinterpret_cast<std::uintptr_t>(heap) | 1)) {
+    if constexpr (Config::mitigations.detect_double_free) {
+      const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
+      if (((link ^ address) >> Config::segment_shift) == 0 && page_has_free_block(page, block)) {
+        report_double_free(pointer, "free");
+      }
+    }
+    heap_free_local(heap, page, block);
+    return;
+  }
+  remote_free(page, block);
+}
+
+// ---- thread exit -------------------------------------------------------------------
+
+void heap_release_thread() noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) return;
+  heap_close_delayed(heap);
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    PageQueue& queue = heap->queues[size_class];
+    if (heap->current[size_class] != &empty_page) unset_current(heap, heap->current[size_class]);
+    while (queue.first != nullptr) {
+      Page* page = queue.first;
+      queue_remove(queue, page);
+      abandon_page(heap, page);
+    }
+  }
+  while (heap->full.first != nullptr) {
+    Page* page = heap->full.first;
+    queue_remove(heap->full, page);
+    abandon_page(heap, page);
+  }
+  for (unsigned kind = 0; kind < 2; ++kind) {
+    while (heap->segments[kind] != nullptr) {
+      Segment* segment = heap->segments[kind];
+      segment_list_remove(heap->segments[kind], segment);
+      segment->owner = nullptr;
+      if (segment->used_pages == 0) {
+        segment_release(segment);
+        continue;
+      }
+      count(counters.segments_abandoned, 1);
+      LockGuard guard(abandoned_lock);
+      segment->next = abandoned[kind];
+      abandoned[kind] = segment;
+    }
+  }
+  thread_heap = &empty_heap;
+  count(counters.heaps_in_use, -1);
+  LockGuard guard(pool_lock);
+  heap->in_use = false;
+  heap->pool_next = pool_free;
+  pool_free = heap;
+}
+
+// ---- purge -------------------------------------------------------------------------
+
+void heap_purge_all() noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap != &empty_heap) {
+    heap_process_delayed(heap);
+    // Collect every queued page; return the empty ones, the current included.
+    for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+      PageQueue& queue = heap->queues[size_class];
+      Page* current = heap->current[size_class];
+      if (current != &empty_page) unset_current(heap, current);
+      for (Page* page = queue.first; page != nullptr;) {
+        Page* following = page->next;
+        page_collect_remote(page);
+        if (page->used == 0) {
+          queue_remove(queue, page);
+          release_page(heap, page);
+        }
+        page = following;
+      }
+      set_current(heap, size_class);
+    }
+    for (unsigned kind = 0; kind < 2; ++kind) {
+      for (Segment* segment = heap->segments[kind]; segment != nullptr; segment = segment->next) {
+        segment_purge_pages(segment, 0, true);
+      }
+    }
+  }
+  // Abandoned segments: take in their remote frees, return what is empty.
+  for (unsigned kind = 0; kind < 2; ++kind) {
+    Segment* list;
+    {
+      LockGuard guard(abandoned_lock);
+      list = abandoned[kind];
+      abandoned[kind] = nullptr;
+    }
+    Segment* keep = nullptr;
+    while (list != nullptr) {
+      Segment* segment = list;
+      list = segment->next;
+      for (unsigned index = 0; index < segment->page_count; ++index) {
+        Page* page = &segment->pages[index];
+        if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
+        page_collect_remote(page);
+        if (page->used == 0) segment_return_page(segment, page);
+      }
+      if (segment->used_pages == 0) {
+        count(counters.segments_abandoned, -1);
+        segment_release(segment);
+        continue;
+      }
+      segment_purge_pages(segment, 0, true);
+      segment->next = keep;
+      keep = segment;
+    }
+    if (keep != nullptr) {
+      LockGuard guard(abandoned_lock);
+      Segment* tail = keep;
+      while (tail->next != nullptr) tail = tail->next;
+      tail->next = abandoned[kind];
+      abandoned[kind] = keep;
+    }
+  }
+  segment_cache_purge(0, true);
+}
+
+// ---- process -------------------------------------------------------------------------
+
+namespace {
+std::atomic<int> process_state{0};  // 0 not started, 1 running, 2 done
+}  // namespace
+
+void process_init() noexcept {
+  if (process_state.load(std::memory_order_acquire) == 2) return;
+  int expected = 0;
+  if (!process_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    while (process_state.load(std::memory_order_acquire) != 2) platform::yield_processor();
+    return;
+  }
+  process_seed = platform::random_seed();
+  load_options_from_environment();
+  platform::install_thread_exit_hook(thread_exit_hook);
+  platform::install_fork_hooks(heap_fork_prepare, heap_fork_parent, heap_fork_child);
+  process_state.store(2, std::memory_order_release);
+}
+
+// Lock order: heap pool, abandoned segments, segment cache.
+void heap_fork_prepare() noexcept {
+  pool_lock.lock();
+  abandoned_lock.lock();
+  segment_cache_lock();
+}
+
+void heap_fork_parent() noexcept {
+  segment_cache_unlock();
+  abandoned_lock.unlock();
+  pool_lock.unlock();
+}
+
+void heap_fork_child() noexcept {
+  // Only the forking thread exists in the child. The other threads' heaps
+  // stay as they are: their blocks can still be freed (as remote frees).
+  segment_cache_reset_lock();
+  abandoned_lock.reset();
+  pool_lock.reset();
+}
+
+namespace {
+// Install the exit key and fork handlers while the process starts, before
+// other libraries create pthread keys (so ours is among the first 32 and
+// pthread_setspecific never allocates).
+[[gnu::constructor(101)]] void initialise_at_load() noexcept { process_init(); }
+}  // namespace
+
+}  // namespace globalloc::fast

@@ -1,0 +1,91 @@
+// ThreadHeap: one per thread, reached through an initial-exec TLS pointer.
+// It owns segments, hands their pages to size classes, and keeps per class a
+// queue of pages with free blocks (the first is the "current" page the fast
+// path allocates from) plus one queue of full pages. A thread that has not
+// allocated yet points at a constant empty heap whose every page has an empty
+// free list, so its first allocation takes the slow path, which sets the
+// thread up: the fast path never asks "initialised?".
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "fast/page.hpp"
+#include "fast/segment.hpp"
+#include "fast/size_classes.hpp"
+
+namespace globalloc::fast {
+
+struct PageQueue {
+  Page* first = nullptr;
+  Page* last = nullptr;
+};
+
+/// Value of ThreadHeap::delayed_free once the heap is closed (thread exited).
+inline constexpr std::uintptr_t delayed_free_closed = 1;
+
+struct ThreadHeap {
+  /// direct[(size + 7) / 8] is the current page of that size's class; the
+  /// empty page when the class has none.
+  Page* direct[direct_entry_count];
+  /// current[class]: the same for every class.
+  Page* current[class_count];
+  PageQueue queues[class_count];  ///< pages with free blocks (or room to carve); first is current
+  PageQueue full;                 ///< pages found without free blocks
+  /// Blocks freed by other threads into this heap's full pages: a lock-free
+  /// stack (links are raw pointers in the blocks' first words).
+  std::atomic<std::uintptr_t> delayed_free;
+  Segment* segments[2];  ///< owned small and medium segments, those with free pages first
+  std::uint64_t next_purge_check_ms;
+  std::uintptr_t key_seed;
+  ThreadHeap* pool_next;
+  bool in_use;
+
+  /// The constant empty heap every thread starts with.
+  constexpr explicit ThreadHeap(Page* empty_page) noexcept
+      : direct{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0},
+        key_seed{0}, pool_next{nullptr}, in_use{false} {
+    for (auto& entry : direct) entry = empty_page;
+    for (auto& entry : current) entry = empty_page;
+  }
+};
+
+/// The page with no blocks that every empty slot points to.
+[[gnu::visibility("hidden")]] extern constinit Page empty_page;
+[[gnu::visibility("hidden")]] extern constinit ThreadHeap empty_heap;
+
+/// The calling thread's heap (the empty heap until its first allocation).
+[[gnu::visibility("hidden")]] extern constinit thread_local ThreadHeap* thread_heap
+    [[gnu::tls_model("initial-exec")]];
+
+/// Allocation slow path for a size class: sets up the thread if needed,
+/// refills the current page or finds another one. Null when out of memory.
+[[gnu::noinline]] void* heap_allocate_slow(unsigned size_class) noexcept;
+
+/// Free path for blocks the fast path could not take (a full page of this
+/// heap, another heap's page, a large or huge block, misuse).
+[[gnu::noinline]] void free_slow(Page* page, void* block) noexcept;
+
+/// A local free whose page became empty (not the current page): give it back.
+[[gnu::noinline]] void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept;
+
+/// Frees a block of one of `heap`'s pages from the owning thread (used by the
+/// delayed-free list and the slow paths).
+void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept;
+
+/// Hands every page and segment of the calling thread's heap back (thread exit).
+void heap_release_thread() noexcept;
+
+/// purge(): collects and returns everything the calling thread can.
+void heap_purge_all() noexcept;
+
+/// Process set-up (options, exit hook, fork hooks); idempotent.
+void process_init() noexcept;
+
+/// Fork support: take and release every lock of the heap layer, in order.
+void heap_fork_prepare() noexcept;
+void heap_fork_parent() noexcept;
+void heap_fork_child() noexcept;
+
+}  // namespace globalloc::fast

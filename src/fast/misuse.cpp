@@ -1,0 +1,29 @@
+// The misuse reports of misuse.hpp, in the format the misuse tests expect:
+//   globalloc: double free of 0x... in free
+//   globalloc: free of invalid pointer 0x... (not allocated by globalloc) in free
+#include "fast/misuse.hpp"
+
+#include "platform/fatal.hpp"
+
+namespace globalloc::fast {
+
+namespace {
+const char* suffix_for(const char* operation, bool invalid) noexcept {
+  // The operation names are fixed strings, so the suffixes can be too.
+  const bool is_realloc = operation != nullptr && operation[0] == 'r';
+  if (invalid) return is_realloc ? " (not allocated by globalloc) in realloc" : " (not allocated by globalloc) in free";
+  return is_realloc ? " in realloc" : " in free";
+}
+}  // namespace
+
+void report_double_free(const void* block, const char* operation) noexcept {
+  platform::fatal_error_at("globalloc: double free of ", reinterpret_cast<std::uintptr_t>(block),
+                           suffix_for(operation, false));
+}
+
+void report_invalid_free(const void* block, const char* operation) noexcept {
+  platform::fatal_error_at("globalloc: free of invalid pointer ", reinterpret_cast<std::uintptr_t>(block),
+                           suffix_for(operation, true));
+}
+
+}  // namespace globalloc::fast

@@ -1,0 +1,13 @@
+// Misuse reports: the one-line messages printed before aborting when a
+// program frees something it must not. Out of line and cold so the checks
+// that call them cost a compare and a never-taken branch on the free path.
+#pragma once
+
+#include <cstdint>
+
+namespace globalloc::fast {
+
+[[noreturn, gnu::cold, gnu::noinline]] void report_double_free(const void* block, const char* operation) noexcept;
+[[noreturn, gnu::cold, gnu::noinline]] void report_invalid_free(const void* block, const char* operation) noexcept;
+
+}  // namespace globalloc::fast

@@ -1,0 +1,93 @@
+// Page operations off the fast path: preparing a page for a size class,
+// carving blocks lazily (a page's untouched tail stays non-resident), taking
+// in the remote list, and the list scan that confirms a suspected double free.
+#include "fast/page.hpp"
+
+#include "fast/config.hpp"
+#include "fast/size_classes.hpp"
+
+namespace globalloc::fast {
+
+void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept {
+  const std::size_t block = class_size(size_class);
+  page->free = page->sentinel();
+  page->local_free = page->sentinel();
+  page->key = key;
+  page->used = 0;
+  page->capacity = 0;
+  page->area = area;
+  page->block_size = block;
+  page->divisor_magic = UINT64_MAX / block + 1;
+  page->reserved = static_cast<std::uint32_t>(bytes / block);
+  page->size_class = static_cast<std::uint16_t>(size_class);
+  page->remote.store(0, std::memory_order_relaxed);
+  page->next = nullptr;
+  page->prev = nullptr;
+  page->in_use = true;
+  page->in_full = false;
+}
+
+bool page_extend(Page* page) noexcept {
+  const std::uint32_t left = page->reserved - page->capacity;
+  if (left == 0) return false;
+  const std::size_t block = page->block_size;
+  std::uint32_t count = static_cast<std::uint32_t>(Config::page_extend_bytes / block);
+  if (count == 0) count = 1;
+  if (count > left) count = left;
+  char* first = page->area + std::size_t{page->capacity} * block;
+  // Link the new blocks in address order so consecutive allocations are adjacent.
+  char* cursor = first;
+  for (std::uint32_t i = 1; i < count; ++i) {
+    char* following = cursor + block;
+    reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(reinterpret_cast<Block*>(following));
+    cursor = following;
+  }
+  reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(page->free);
+  page->free = reinterpret_cast<Block*>(first);
+  page->capacity += count;
+  return true;
+}
+
+std::uint32_t page_collect_remote(Page* page, bool clear_notify) noexcept {
+  std::uintptr_t word = page->remote.load(std::memory_order_relaxed);
+  if (clear_notify) {
+    word = page->remote.exchange(0, std::memory_order_acquire);
+  } else {
+    if ((word & ~remote_notify_bit) == 0) return 0;
+    // Keep the notify bit as it is; only the list is taken.
+    while (!page->remote.compare_exchange_weak(word, word & remote_notify_bit, std::memory_order_acquire,
+                                               std::memory_order_relaxed)) {
+    }
+  }
+  Block* head = reinterpret_cast<Block*>(word & ~remote_notify_bit);
+  if (head == nullptr) return 0;
+  std::uint32_t count = 1;
+  Block* tail = head;
+  for (;;) {
+    Block* following = page->decode(tail->encoded_next);
+    if (following == nullptr) break;
+    tail = following;
+    ++count;
+  }
+  tail->encoded_next = page->encode(page->free);
+  page->free = head;
+  page->used -= count;
+  return count;
+}
+
+namespace {
+bool list_contains(const Page* page, const void* list, const void* block) noexcept {
+  // Bounded walk: a corrupted or cyclic list must not hang the check.
+  for (std::uint32_t steps = 0; list != page->sentinel() && list != nullptr && steps <= page->capacity; ++steps) {
+    if (list == block) return true;
+    list = page->decode(static_cast<const Block*>(list)->encoded_next);
+  }
+  return false;
+}
+}  // namespace
+
+bool page_has_free_block(const Page* page, const void* block) noexcept {
+  return list_contains(page, page->free, block) || list_contains(page, page->local_free, block);
+}
+
+}  // namespace globalloc::fast

@@ -1,0 +1,93 @@
+// Page: a run of memory carved into blocks of one size class, with the three
+// free lists of free-list sharding (mimalloc): `free` to allocate from,
+// `local_free` that the owning thread frees into, and the atomic `remote`
+// list that other threads push onto with one CAS. The lists are swapped in
+// only when `free` runs dry, so the fast paths touch one list each.
+//
+// Links are stored XOR-ed with a per-page key: a block's first word after a
+// free then decodes to an address in the same segment, which is what the
+// double-free check looks for, and live user data almost never does. Lists
+// end at a sentinel, the page descriptor's own address, which also lies in the
+// segment (null would decode to an address outside it and hide the double
+// free of the last block).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace globalloc::fast {
+
+struct ThreadHeap;
+
+/// A free block: its first word holds the encoded link to the next one.
+struct Block {
+  std::uintptr_t encoded_next;
+};
+
+/// Set in Page::remote while the page sits in its heap's full queue: the
+/// first remote free must then tell the owning heap (remote_free.cpp).
+inline constexpr std::uintptr_t remote_notify_bit = 1;
+
+struct alignas(128) Page {
+  // Hot fields: the allocation and free fast paths read only this cache line.
+  void* free = nullptr;                              ///< ends at sentinel()
+  std::uintptr_t key = 0;                      ///< XOR key of every link in this page
+  std::uint32_t used = 0;                      ///< blocks out of free/local_free, +1 while current
+  std::uint32_t capacity = 0;                  ///< blocks carved so far
+  void* local_free = nullptr;                        ///< ends at sentinel()
+  std::atomic<std::uintptr_t> owner_tag{0};   ///< owning heap when in its queue; heap|1 when full; 0 otherwise
+  std::atomic<std::uintptr_t> remote{0};      ///< null-terminated list of remote frees | remote_notify_bit
+  char* area = nullptr;                              ///< first block
+  std::uint64_t divisor_magic = 0;             ///< ceil(2^64 / block_size): interior pointer test
+
+  // Cold fields.
+  Page* next = nullptr;///< in the heap's class queue or full queue
+  Page* prev = nullptr;
+  std::atomic<ThreadHeap*> owner{nullptr};///< owning heap; null when abandoned, free, large or huge
+  std::size_t block_size = 0;        ///< bytes per block (usable bytes of a large or huge block)
+  std::uint32_t reserved = 0;        ///< blocks that fit in the page
+  std::uint16_t size_class = 0;
+  bool in_use = false; ///< handed to a size class (or holding a large/huge block)
+  bool in_full = false;///< in the heap's full queue
+
+  // void* rather than Block* so the constant empty page can point at itself
+  // in a constant expression (no reinterpret_cast allowed there).
+  void* sentinel() noexcept { return this; }
+  const void* sentinel() const noexcept { return this; }
+  Block* decode(std::uintptr_t stored) const noexcept { return reinterpret_cast<Block*>(stored ^ key); }
+  std::uintptr_t encode(const void* link) const noexcept { return reinterpret_cast<std::uintptr_t>(link) ^ key; }
+};
+
+static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
+static_assert(offsetof(Page, divisor_magic) < 64, "hot fields share one cache line");
+
+/// Prepares a page for blocks of `size_class` in [area, area + bytes).
+void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept;
+
+/// Carves the next batch of never-used blocks onto the empty `free` list.
+/// Returns false when the page has no uncarved room left.
+bool page_extend(Page* page) noexcept;
+
+/// Moves every block of the remote list onto `free`; returns how many. With
+/// clear_notify the notify bit is cleared in the same step.
+std::uint32_t page_collect_remote(Page* page, bool clear_notify = false) noexcept;
+
+/// Moves `local_free` onto `free` (which must be empty).
+inline void page_collect_local(Page* page) noexcept {
+  page->free = page->local_free;
+  page->local_free = page->sentinel();
+}
+
+/// True when `address` is the start of one of the page's carved blocks.
+[[gnu::always_inline]] inline bool page_is_block_start(const Page* page, std::uintptr_t address) noexcept {
+  // Lemire's divisibility test: n % d == 0 exactly when n * ceil(2^64/d) < ceil(2^64/d), for n < 2^32.
+  const std::uint64_t offset = static_cast<std::uint32_t>(address - reinterpret_cast<std::uintptr_t>(page->area));
+  return offset * page->divisor_magic < page->divisor_magic;
+}
+
+/// True when the block lies on one of the page's owner-side free lists
+/// (free or local_free); walks at most `capacity` links of each.
+bool page_has_free_block(const Page* page, const void* block) noexcept;
+
+}  // namespace globalloc::fast

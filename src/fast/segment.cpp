@@ -1,0 +1,248 @@
+// Segments: formatting, the segment map, taking and returning pages, purging
+// free pages after the delay, and the small cache of whole free segments that
+// spares mmap/munmap calls when a program's footprint goes up and down.
+#include "fast/segment.hpp"
+
+#include <cstring>
+
+#include "fast/lock.hpp"
+#include "fast/options.hpp"
+#include "fast/stats.hpp"
+#include "platform/clock.hpp"
+#include "platform/os_memory.hpp"
+
+namespace globalloc::fast {
+
+std::atomic<std::uint8_t> segment_map[segment_map_entries];
+
+namespace {
+
+SpinLock cache_lock;
+Segment* cache_head = nullptr;  // most recently cached first
+unsigned cache_count = 0;
+
+unsigned shift_for(SegmentKind kind) noexcept {
+  switch (kind) {
+    case SegmentKind::small: return Config::small_page_shift;
+    case SegmentKind::medium: return Config::medium_page_shift;
+    default: return Config::segment_shift;
+  }
+}
+
+void format(Segment* segment, SegmentKind kind) noexcept {
+  // Page descriptors hold atomics; clearing them as bytes is fine because no
+  // other thread can see a segment that is being formatted.
+  std::memset(static_cast<void*>(segment->pages), 0, sizeof(segment->pages));
+  segment->kind = kind;
+  segment->page_shift = static_cast<std::uint8_t>(shift_for(kind));
+  segment->page_count = static_cast<std::uint32_t>(segment_size >> segment->page_shift);
+  segment->used_pages = 0;
+  std::uint64_t all = segment->page_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << segment->page_count) - 1;
+  // Page 0 of a small segment is the header itself.
+  if (kind == SegmentKind::small) all &= ~std::uint64_t{1};
+  segment->free_pages = all;
+  segment->dirty_pages = 0;
+  segment->purge_deadline_ms = 0;
+  segment->owner = nullptr;
+  segment->next = nullptr;
+  segment->prev = nullptr;
+}
+
+void discard_range(Segment* segment, std::size_t from, std::size_t to) noexcept {
+  if (to <= from) return;
+  platform::discard(reinterpret_cast<char*>(segment) + from, to - from);
+  count(counters.bytes_purged_total, static_cast<std::int64_t>(to - from));
+  count(counters.bytes_committed, -static_cast<std::int64_t>(to - from));
+  count(counters.purge_operations_total, 1);
+}
+
+}  // namespace
+
+void segment_register(Segment* segment) noexcept {
+  segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(segment->page_shift,
+                                                                                  std::memory_order_release);
+}
+
+void segment_unregister(Segment* segment) noexcept {
+  segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(0, std::memory_order_release);
+}
+
+Segment* segment_acquire(SegmentKind kind) noexcept {
+  Segment* segment = nullptr;
+  {
+    LockGuard guard(cache_lock);
+    if (cache_head != nullptr) {
+      segment = cache_head;
+      cache_head = segment->next;
+      --cache_count;
+    }
+  }
+  if (segment != nullptr) {
+    count(counters.segments_cached, -1);
+  } else {
+    segment = static_cast<Segment*>(platform::reserve_aligned(segment_size, segment_size));
+    if (segment == nullptr) return nullptr;
+    segment->mapping_size = segment_size;
+    segment->touched_end = segment_header_size;
+    count(counters.bytes_mapped, segment_size);
+    count(counters.bytes_committed, segment_header_size);
+  }
+  format(segment, kind);
+  if (kind != SegmentKind::large && segment->touched_end > segment_header_size) {
+    // Pages an earlier use left resident are free and dirty: reuse them
+    // first, purge them if they stay free.
+    const unsigned touched_pages = static_cast<unsigned>((segment->touched_end - 1) >> segment->page_shift) + 1;
+    const std::uint64_t below =
+        touched_pages >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << touched_pages) - 1;
+    segment->dirty_pages = segment->free_pages & below;
+    const long delay = purge_delay_ms();
+    if (segment->dirty_pages != 0 && delay >= 0) {
+      segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
+    }
+  }
+  count(counters.segments_in_use, 1);
+  segment_register(segment);
+  return segment;
+}
+
+void segment_release(Segment* segment) noexcept {
+  segment_unregister(segment);
+  if (segment->kind == SegmentKind::huge) {
+    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
+    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    platform::release(segment, segment->mapping_size);
+    return;
+  }
+  count(counters.segments_in_use, -1);
+  // Small and medium segments may have resident free pages anywhere.
+  if (segment->kind != SegmentKind::large) {
+    segment->touched_end = segment->dirty_pages != 0 ? segment_size : segment_header_size;
+  }
+  const long delay = purge_delay_ms();
+  if (delay == 0) {
+    discard_range(segment, segment_header_size, segment->touched_end);
+    segment->touched_end = segment_header_size;
+  }
+  segment->owner = nullptr;
+  segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
+  {
+    LockGuard guard(cache_lock);
+    if (cache_count < Config::segment_cache_capacity) {
+      segment->next = cache_head;
+      cache_head = segment;
+      ++cache_count;
+      count(counters.segments_cached, 1);
+      return;
+    }
+  }
+  count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
+  count(counters.bytes_committed, -static_cast<std::int64_t>(segment->touched_end));
+  platform::release(segment, segment_size);
+}
+
+char* segment_page_area(Segment* segment, unsigned index, std::size_t* bytes) noexcept {
+  const std::size_t page_bytes = std::size_t{1} << segment->page_shift;
+  char* start = reinterpret_cast<char*>(segment) + std::size_t{index} * page_bytes;
+  char* end = start + page_bytes;
+  if (index == 0) start = reinterpret_cast<char*>(segment) + segment_header_size;
+  *bytes = static_cast<std::size_t>(end - start);
+  return start;
+}
+
+Page* segment_take_page(Segment* segment) noexcept {
+  if (segment->free_pages == 0) return nullptr;
+  // Prefer a page whose memory is still resident: no page faults, no growth.
+  std::uint64_t candidates = segment->free_pages & segment->dirty_pages;
+  const bool dirty = candidates != 0;
+  if (!dirty) candidates = segment->free_pages;
+  const unsigned index = static_cast<unsigned>(__builtin_ctzll(candidates));
+  const std::uint64_t bit = std::uint64_t{1} << index;
+  segment->free_pages &= ~bit;
+  segment->dirty_pages &= ~bit;
+  ++segment->used_pages;
+  const std::size_t page_end = (std::size_t{index} + 1) << segment->page_shift;
+  if (page_end > segment->touched_end) segment->touched_end = page_end;
+  if (!dirty) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{1} << segment->page_shift));
+  return &segment->pages[index];
+}
+
+void segment_return_page(Segment* segment, Page* page) noexcept {
+  const unsigned index = static_cast<unsigned>(page - segment->pages);
+  const std::uint64_t bit = std::uint64_t{1} << index;
+  count(counters.class_pages[page->size_class], -1);
+  page->in_use = false;
+  page->in_full = false;
+  page->owner.store(nullptr, std::memory_order_relaxed);
+  page->owner_tag.store(0, std::memory_order_relaxed);
+  segment->free_pages |= bit;
+  segment->dirty_pages |= bit;
+  --segment->used_pages;
+  const long delay = purge_delay_ms();
+  if (delay == 0) {
+    segment_purge_pages(segment, 0, true);
+  } else if (segment->purge_deadline_ms == 0 && delay > 0) {
+    segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
+  }
+}
+
+std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool force) noexcept {
+  std::uint64_t dirty = segment->dirty_pages & segment->free_pages;
+  if (dirty == 0) return 0;
+  if (!force && (segment->purge_deadline_ms == 0 || segment->purge_deadline_ms > now_ms)) return 0;
+  std::size_t discarded = 0;
+  // Discard runs of adjacent dirty pages with one call each.
+  while (dirty != 0) {
+    const unsigned first = static_cast<unsigned>(__builtin_ctzll(dirty));
+    unsigned last = first;
+    while (last + 1 < 64 && (dirty >> (last + 1) & 1) != 0) ++last;
+    std::size_t from = std::size_t{first} << segment->page_shift;
+    if (from < segment_header_size) from = segment_header_size;
+    const std::size_t to = (std::size_t{last} + 1) << segment->page_shift;
+    discard_range(segment, from, to);
+    discarded += to - from;
+    const std::uint64_t run = (last == 63 ? ~std::uint64_t{0} : (std::uint64_t{1} << (last + 1)) - 1) &
+                              ~((std::uint64_t{1} << first) - 1);
+    dirty &= ~run;
+  }
+  segment->dirty_pages = 0;
+  segment->purge_deadline_ms = 0;
+  return discarded;
+}
+
+void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
+  Segment* to_unmap = nullptr;
+  {
+    LockGuard guard(cache_lock);
+    Segment** link = &cache_head;
+    while (*link != nullptr) {
+      Segment* segment = *link;
+      if (force) {
+        *link = segment->next;
+        --cache_count;
+        count(counters.segments_cached, -1);
+        segment->next = to_unmap;
+        to_unmap = segment;
+        continue;
+      }
+      if (segment->touched_end > segment_header_size && segment->purge_deadline_ms != 0 &&
+          segment->purge_deadline_ms <= now_ms) {
+        discard_range(segment, segment_header_size, segment->touched_end);
+        segment->touched_end = segment_header_size;
+      }
+      link = &segment->next;
+    }
+  }
+  while (to_unmap != nullptr) {
+    Segment* segment = to_unmap;
+    to_unmap = segment->next;
+    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
+    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->touched_end));
+    platform::release(segment, segment_size);
+  }
+}
+
+void segment_cache_lock() noexcept { cache_lock.lock(); }
+void segment_cache_unlock() noexcept { cache_lock.unlock(); }
+void segment_cache_reset_lock() noexcept { cache_lock.reset(); }
+
+}  // namespace globalloc::fast

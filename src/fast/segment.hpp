@@ -1,0 +1,103 @@
+// Segment: a 4 MiB region aligned to 4 MiB, obtained from the OS and cut into
+// pages of one kind (64 small pages, 8 medium pages, or one page holding a
+// large block); huge blocks get a segment header in front of their own
+// mapping. Because segments are aligned to their size, masking a block's
+// address gives its segment header, and the page index is one shift away.
+//
+// The segment map is a byte per 4 MiB of address space saying whether a
+// segment header starts there and, if so, the shift from offset to page
+// index. free() reads it before touching the header, so a pointer that never
+// came from us is caught instead of dereferenced.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "fast/config.hpp"
+#include "fast/page.hpp"
+
+namespace globalloc::fast {
+
+enum class SegmentKind : std::uint8_t { small, medium, large, huge };
+
+struct Segment {
+  /// First, so a page descriptor is at segment + index * sizeof(Page).
+  Page pages[small_pages_per_segment];
+
+  SegmentKind kind;
+  std::uint8_t page_shift;
+  std::uint32_t page_count;
+  std::uint32_t used_pages;
+  std::uint64_t free_pages;   ///< bit i: page i holds no blocks
+  std::uint64_t dirty_pages;  ///< free pages whose memory may still be resident
+  std::uint64_t purge_deadline_ms;  ///< when the dirty free pages are due to be purged
+  ThreadHeap* owner;                ///< heap that carves its pages; null when abandoned or cached
+  Segment* next;                    ///< in the owner's list, the abandoned list or the cache
+  Segment* prev;
+  std::size_t mapping_size;  ///< bytes mapped from the header on
+  std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero
+};
+
+static_assert(sizeof(Segment) <= segment_header_size);
+
+inline constexpr std::size_t segment_map_entries = std::size_t{1} << (48 - Config::segment_shift);
+
+/// Page shift per 4 MiB of address space; 0 where no segment header starts.
+[[gnu::visibility("hidden")]] extern std::atomic<std::uint8_t> segment_map[segment_map_entries];
+
+[[gnu::always_inline]] inline std::size_t segment_map_index(std::uintptr_t address) noexcept {
+  return (address >> Config::segment_shift) & (segment_map_entries - 1);
+}
+
+[[gnu::always_inline]] inline Segment* segment_of(const void* address) noexcept {
+  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(address) & ~segment_offset_mask);
+}
+
+/// The segment whose header starts in the region of `address`, or null.
+inline Segment* segment_lookup(const void* address) noexcept {
+  auto value = reinterpret_cast<std::uintptr_t>(address);
+  if (segment_map[segment_map_index(value)].load(std::memory_order_relaxed) == 0) return nullptr;
+  return segment_of(address);
+}
+
+/// Page descriptor of an address inside a registered segment.
+inline Page* segment_page_of(Segment* segment, const void* address) noexcept {
+  auto offset = reinterpret_cast<std::uintptr_t>(address) & segment_offset_mask;
+  return &segment->pages[offset >> segment->page_shift];
+}
+
+/// A segment of `kind` (small, medium or large) from the cache or the OS, its
+/// pages all free and registered in the segment map. Null when out of memory.
+Segment* segment_acquire(SegmentKind kind) noexcept;
+
+/// Unregisters a segment whose blocks are all free and caches or unmaps it.
+void segment_release(Segment* segment) noexcept;
+
+/// Registers a huge segment at `segment` (mapping_size already set).
+void segment_register(Segment* segment) noexcept;
+void segment_unregister(Segment* segment) noexcept;
+
+/// First free page of a small or medium segment, marked used; null when full.
+Page* segment_take_page(Segment* segment) noexcept;
+
+/// Start and length of a page's usable memory.
+char* segment_page_area(Segment* segment, unsigned index, std::size_t* bytes) noexcept;
+
+/// Marks a page of a small or medium segment free again (its memory is
+/// purged later, or now when the purge delay is 0).
+void segment_return_page(Segment* segment, Page* page) noexcept;
+
+/// Discards the memory of the segment's dirty free pages when their deadline
+/// passed (or always, with force). Returns bytes discarded.
+std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool force) noexcept;
+
+/// Purges cached segments whose delay expired; unmaps them all with force.
+void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
+
+/// Fork support: the segment cache lock, taken and released around fork().
+void segment_cache_lock() noexcept;
+void segment_cache_unlock() noexcept;
+void segment_cache_reset_lock() noexcept;
+
+}  // namespace globalloc::fast

@@ -1,0 +1,60 @@
+// Size classes: the block sizes small and medium pages are carved into.
+// Classes go 8, 16, ..., 128 in steps of 8, then eight classes per doubling
+// up to medium_block_max, so a block wastes at most 12.5% of its size above
+// 64 bytes (mimalloc's bound). Requests aligned to 16 are rounded up to a
+// multiple of 16 before the lookup, and every class that is a multiple of 16
+// exists, so a 16-aligned request always lands in a 16-byte-multiple class.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "fast/config.hpp"
+
+namespace globalloc::fast {
+
+/// Classes 0..15 are 8..128 step 8; then 8 per doubling from 128 up.
+inline constexpr unsigned linear_class_count = 16;
+inline constexpr unsigned classes_per_doubling = 8;
+
+/// The class of a size (1..medium_block_max; 0 is treated as 1).
+[[gnu::always_inline]] constexpr unsigned class_of(std::size_t size) noexcept {
+  if (size <= 128) return size == 0 ? 0 : static_cast<unsigned>((size - 1) >> 3);
+  const std::size_t last = size - 1;
+  const unsigned top_bit = static_cast<unsigned>(std::bit_width(last)) - 1;  // >= 7
+  const unsigned step_shift = top_bit - 3;
+  return linear_class_count + (top_bit - 7) * classes_per_doubling + static_cast<unsigned>((last >> step_shift) & 7);
+}
+
+/// The block size of a class.
+constexpr std::size_t class_size(unsigned size_class) noexcept {
+  if (size_class < linear_class_count) return (std::size_t{size_class} + 1) * 8;
+  const unsigned index = size_class - linear_class_count;
+  const unsigned top_bit = 7 + index / classes_per_doubling;
+  const std::size_t step = std::size_t{1} << (top_bit - 3);
+  return (std::size_t{1} << top_bit) + (index % classes_per_doubling + 1) * step;
+}
+
+inline constexpr unsigned class_count = class_of(Config::medium_block_max) + 1;
+inline constexpr unsigned small_class_max = class_of(Config::small_block_max);
+static_assert(class_size(class_count - 1) == Config::medium_block_max);
+static_assert(class_size(small_class_max) == Config::small_block_max);
+
+/// Entries of the per-heap direct table: index (size + 7) / 8 for sizes up to
+/// direct_size_max.
+inline constexpr unsigned direct_entry_count = Config::direct_size_max / 8 + 1;
+
+/// The smallest class whose blocks, laid out from a 64 KiB aligned page start,
+/// all start at a multiple of `alignment` and hold `size` bytes; class_count
+/// when no small or medium class can.
+constexpr unsigned class_for_aligned(std::size_t size, std::size_t alignment) noexcept {
+  if (size < alignment) size = alignment;
+  if (size > Config::medium_block_max) return class_count;
+  for (unsigned size_class = class_of(size); size_class < class_count; ++size_class) {
+    if (class_size(size_class) % alignment == 0) return size_class;
+  }
+  return class_count;
+}
+
+}  // namespace globalloc::fast

@@ -1,0 +1,49 @@
+// POSIX implementation of the thread and process hooks (threads.hpp).
+// pthread_key_create and pthread_atfork in glibc fill static tables and do
+// not call malloc; pthread_setspecific only allocates for keys past the first
+// 32, which is why the allocator installs its key as early as it can (a
+// constructor) and sets its heap pointer before arming the key.
+#include "platform/threads.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+
+namespace globalloc::platform {
+
+namespace {
+pthread_key_t exit_key;
+std::atomic<int> exit_key_state{0};  // 0 none, 1 creating, 2 ready, 3 failed
+std::atomic<int> fork_hooks_state{0};
+}  // namespace
+
+bool install_thread_exit_hook(ThreadExitFunction on_exit) noexcept {
+  int state = exit_key_state.load(std::memory_order_acquire);
+  while (state != 2) {
+    if (state == 3) return false;
+    int expected = 0;
+    if (state == 0 && exit_key_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      bool created = ::pthread_key_create(&exit_key, on_exit) == 0;
+      exit_key_state.store(created ? 2 : 3, std::memory_order_release);
+      return created;
+    }
+    yield_processor();
+    state = exit_key_state.load(std::memory_order_acquire);
+  }
+  return true;
+}
+
+void arm_thread_exit(void* value) noexcept {
+  if (exit_key_state.load(std::memory_order_acquire) == 2) ::pthread_setspecific(exit_key, value);
+}
+
+bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction child) noexcept {
+  int expected = 0;
+  if (!fork_hooks_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return true;
+  return ::pthread_atfork(prepare, parent, child) == 0;
+}
+
+void yield_processor() noexcept { ::sched_yield(); }
+
+}  // namespace globalloc::platform

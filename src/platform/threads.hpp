@@ -1,0 +1,37 @@
+// Thread and process hooks the allocator needs from the OS: a callback when a
+// thread exits (so its heap can be reclaimed), callbacks around fork() (so
+// locks are never copied held into the child), and a way to give the CPU away
+// while spinning. None of these allocate memory, which is what lets the
+// allocator call them from inside malloc.
+#pragma once
+
+namespace globalloc::platform {
+
+using ThreadExitFunction = void (*)(void* value);
+using ForkFunction = void (*)();
+
+/// Registers the function called at every thread's exit with the value armed
+/// by arm_thread_exit. Idempotent; false when the OS refused.
+bool install_thread_exit_hook(ThreadExitFunction on_exit) noexcept;
+
+/// Makes the calling thread call the exit hook with `value` when it exits
+/// (null disarms it). Requires install_thread_exit_hook first.
+void arm_thread_exit(void* value) noexcept;
+
+/// Registers the fork handlers once: prepare runs in the parent before fork,
+/// parent and child after it in each process.
+bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction child) noexcept;
+
+/// Lets another thread run (used by spin locks that wait too long).
+void yield_processor() noexcept;
+
+/// Tells the CPU we are spinning (a pause instruction where there is one).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace globalloc::platform

@@ -1,0 +1,66 @@
+// Large blocks (own segment) and huge blocks (own mapping): contents survive
+// growth, huge growth moves pages instead of bytes, statistics follow.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "fast/stats.hpp"
+#include "globalloc/fast_allocator.hpp"
+
+using namespace globalloc;
+
+TEST(Large, ManySizesRoundTrip) {
+  for (std::size_t size = 64 * 1024 + 1; size < (std::size_t{64} << 20); size = size * 3 / 2) {
+    auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
+    ASSERT_NE(block, nullptr) << size;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % 16, 0u);
+    block[0] = 1;
+    block[size - 1] = 2;
+    EXPECT_GE(fast::usable_size(block), size);
+    fast::deallocate(block);
+  }
+}
+
+TEST(Large, HugeGrowthKeepsContentsWithoutCopyLimits) {
+  std::size_t size = std::size_t{8} << 20;
+  auto* block = static_cast<std::uint64_t*>(fast::allocate(size, 16));
+  ASSERT_NE(block, nullptr);
+  for (std::size_t i = 0; i < size / 8; i += 512) block[i] = i;
+  // Grow to 512 MiB in steps: with mremap this is page-table work only.
+  for (int step = 0; step < 6; ++step) {
+    const std::size_t next = size * 2;
+    auto* grown = static_cast<std::uint64_t*>(fast::reallocate(block, next, 16));
+    ASSERT_NE(grown, nullptr);
+    for (std::size_t i = 0; i < size / 8; i += 512) ASSERT_EQ(grown[i], i) << step;
+    for (std::size_t i = size / 8; i < next / 8; i += 512) grown[i] = i;
+    block = grown;
+    size = next;
+  }
+  // Shrink back keeps the prefix.
+  auto* shrunk = static_cast<std::uint64_t*>(fast::reallocate(block, std::size_t{5} << 20, 16));
+  ASSERT_NE(shrunk, nullptr);
+  for (std::size_t i = 0; i < (std::size_t{5} << 20) / 8; i += 512) ASSERT_EQ(shrunk[i], i);
+  fast::deallocate(shrunk);
+}
+
+TEST(Large, HugeStatisticsFollowBlocks) {
+  fast::Statistics before{};
+  fast::get_statistics(&before);
+  void* block = fast::allocate(std::size_t{20} << 20, 16);
+  fast::Statistics during{};
+  fast::get_statistics(&during);
+  EXPECT_EQ(during.huge_blocks, before.huge_blocks + 1);
+  EXPECT_GE(during.huge_bytes, before.huge_bytes + (std::size_t{20} << 20));
+  fast::deallocate(block);
+  fast::Statistics after{};
+  fast::get_statistics(&after);
+  EXPECT_EQ(after.huge_blocks, before.huge_blocks);
+}
+
+TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
+  void* block = fast::allocate(100000, 16);
+  void* grown = fast::reallocate(block, 2000000, 16);
+  EXPECT_EQ(grown, block);
+  fast::deallocate(grown);
+}

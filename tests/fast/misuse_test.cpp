@@ -1,0 +1,88 @@
+// Cheap misuse detection of the default build: double free and free of a
+// pointer the allocator never returned print one line and abort.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "globalloc/fast_allocator.hpp"
+
+using namespace globalloc;
+
+namespace {
+// Keeps the compiler from reasoning about the misuse.
+void* volatile sink;
+}  // namespace
+
+TEST(MisuseDeathTest, DoubleFreeOfSmallBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = fast::allocate(32, 16);
+        sink = block;
+        fast::deallocate(block);
+        fast::deallocate(block);
+      },
+      "globalloc: double free of 0x[0-9a-f]+ in free");
+}
+
+TEST(MisuseDeathTest, DoubleFreeAmongOtherFrees) {
+  EXPECT_DEATH(
+      {
+        void* blocks[10];
+        for (auto& block : blocks) block = fast::allocate(200, 16);
+        for (auto& block : blocks) fast::deallocate(block);
+        fast::deallocate(blocks[4]);
+      },
+      "globalloc: double free of 0x[0-9a-f]+ in free");
+}
+
+TEST(MisuseDeathTest, DoubleFreeOfLargeBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = fast::allocate(300000, 16);
+        fast::deallocate(block);
+        void* keep = fast::allocate(300000, 16);  // the segment is reused
+        sink = keep;
+        fast::deallocate(block);
+        fast::deallocate(block);
+      },
+      "globalloc: (double free|free of invalid pointer) 0x[0-9a-f]+");
+}
+
+TEST(MisuseDeathTest, FreeOfStackAddress) {
+  EXPECT_DEATH(
+      {
+        int local = 0;
+        sink = &local;
+        fast::deallocate(sink);
+      },
+      "globalloc: free of invalid pointer 0x[0-9a-f]+ \\(not allocated by globalloc\\) in free");
+}
+
+TEST(MisuseDeathTest, FreeOfSystemMallocBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(100);
+        sink = block;
+        fast::deallocate(block);
+      },
+      "globalloc: free of invalid pointer 0x[0-9a-f]+ \\(not allocated by globalloc\\) in free");
+}
+
+TEST(MisuseDeathTest, FreeOfInteriorPointer) {
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(fast::allocate(64, 16));
+        sink = block;
+        fast::deallocate(block + 16);
+      },
+      "globalloc: free of invalid pointer 0x[0-9a-f]+");
+}
+
+TEST(Misuse, UserDataThatLooksLikeLinksIsNoDoubleFree) {
+  // Blocks whose first word points at a neighbour in the same page.
+  void* blocks[256];
+  for (auto& block : blocks) block = fast::allocate(32, 16);
+  for (int i = 0; i < 256; ++i) *static_cast<void**>(blocks[i]) = blocks[(i + 1) % 256];
+  for (auto& block : blocks) fast::deallocate(block);
+  SUCCEED();
+}

@@ -1,0 +1,74 @@
+// Purging: memory of freed pages goes back to the OS; purge() forces it, and
+// the delay option delays it.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "fast/options.hpp"
+#include "fast/stats.hpp"
+#include "globalloc/fast_allocator.hpp"
+#include "rss.hpp"
+
+using namespace globalloc;
+
+TEST(Purge, PurgeLowersResidentMemory) {
+  fast::purge();
+  const std::size_t baseline = resident_bytes();
+  std::vector<void*> blocks;
+  for (int i = 0; i < 200000; ++i) {  // ~200 MB of small and medium blocks
+    const std::size_t size = 200 + (i % 13) * 150;
+    void* block = fast::allocate(size, 16);
+    ASSERT_NE(block, nullptr);
+    std::memset(block, 1, size);
+    blocks.push_back(block);
+  }
+  for (int i = 0; i < 20; ++i) {
+    void* block = fast::allocate(std::size_t{1} << 20, 16);
+    std::memset(block, 1, std::size_t{1} << 20);
+    blocks.push_back(block);
+  }
+  const std::size_t full = resident_bytes();
+  EXPECT_GT(full, baseline + (std::size_t{100} << 20));
+  for (void* block : blocks) fast::deallocate(block);
+  std::vector<void*>().swap(blocks);
+  fast::purge();
+  const std::size_t after = resident_bytes();
+  // Loose bound: back near the start, far below the peak.
+  EXPECT_LT(after, baseline + (std::size_t{16} << 20)) << "baseline " << baseline << " full " << full;
+}
+
+TEST(Purge, DelayedPurgeHappensOnSlowPaths) {
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(1);
+  fast::Statistics before{};
+  fast::get_statistics(&before);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 20000; ++i) blocks.push_back(fast::allocate(1000, 16));
+  for (void* block : blocks) std::memset(block, 2, 1000);
+  for (void* block : blocks) fast::deallocate(block);
+  // Keep allocating other classes (slow paths) for a while: the pages freed
+  // above must be purged without calling purge().
+  std::vector<void*> churn;
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 200; ++i) churn.push_back(fast::allocate(3000 + round * 8, 16));
+    for (void* block : churn) fast::deallocate(block);
+    churn.clear();
+    usleep(500);
+  }
+  fast::Statistics after{};
+  fast::get_statistics(&after);
+  EXPECT_GT(after.bytes_purged_total, before.bytes_purged_total);
+  fast::set_purge_delay_ms(saved);
+}
+
+TEST(Purge, OptionsParse) {
+  const long saved = fast::purge_delay_ms();
+  setenv("GLOBALLOC_OPTIONS", "verbose=1,purge_delay_ms=1234,other=x", 1);
+  fast::load_options_from_environment();
+  EXPECT_EQ(fast::purge_delay_ms(), 1234);
+  setenv("GLOBALLOC_OPTIONS", "purge_delay_ms=-1", 1);
+  fast::load_options_from_environment();
+  EXPECT_EQ(fast::purge_delay_ms(), -1);
+  fast::set_purge_delay_ms(saved);
+}

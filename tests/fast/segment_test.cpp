@@ -1,0 +1,63 @@
+// Address -> segment -> page metadata: masking and the segment map find the
+// header of any block, and pages carve blocks at the offsets they claim.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "fast/heap.hpp"
+#include "fast/segment.hpp"
+#include "globalloc/fast_allocator.hpp"
+
+using namespace globalloc;
+using namespace globalloc::fast;
+
+TEST(Segment, BlocksMapToTheirPage) {
+  std::vector<void*> blocks;
+  for (std::size_t size : {8u, 24u, 100u, 1000u, 5000u, 9000u, 40000u, 65536u}) {
+    for (int i = 0; i < 50; ++i) {
+      void* block = fast::allocate(size, 8);
+      ASSERT_NE(block, nullptr);
+      Segment* segment = segment_lookup(block);
+      ASSERT_NE(segment, nullptr);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(segment) % segment_size, 0u);
+      Page* page = segment_page_of(segment, block);
+      EXPECT_TRUE(page->in_use);
+      EXPECT_GE(page->block_size, size);
+      EXPECT_GE(static_cast<char*>(block), page->area);
+      EXPECT_EQ((static_cast<char*>(block) - page->area) % page->block_size, 0u);
+      EXPECT_EQ(segment->kind, size <= Config::small_block_max ? SegmentKind::small : SegmentKind::medium);
+      EXPECT_TRUE(fast::owns(block));
+      blocks.push_back(block);
+    }
+  }
+  for (void* block : blocks) fast::deallocate(block);
+}
+
+TEST(Segment, ForeignAddressesAreNotOurs) {
+  int on_stack = 0;
+  static int in_data = 0;
+  EXPECT_EQ(segment_lookup(&on_stack), nullptr);
+  EXPECT_EQ(segment_lookup(&in_data), nullptr);
+  EXPECT_FALSE(fast::owns(&on_stack));
+  EXPECT_FALSE(fast::owns(nullptr));
+  EXPECT_EQ(fast::usable_size(&on_stack), 0u);
+}
+
+TEST(Segment, InteriorPointerIsNotABlockStart) {
+  char* block = static_cast<char*>(fast::allocate(64, 16));
+  ASSERT_NE(block, nullptr);
+  EXPECT_TRUE(fast::owns(block));
+  EXPECT_FALSE(fast::owns(block + 8));
+  fast::deallocate(block);
+}
+
+TEST(Segment, PageCarvesLazily) {
+  // A page hands out blocks from carved batches: a single allocation of a
+  // fresh class must not carve the whole 64 KiB page.
+  void* block = fast::allocate(4000, 16);
+  ASSERT_NE(block, nullptr);
+  Page* page = segment_page_of(segment_lookup(block), block);
+  EXPECT_LT(page->capacity, page->reserved);
+  fast::deallocate(block);
+}

@@ -1,0 +1,57 @@
+// The size-class table: monotonic, round-trips, bounded waste, and 16-byte
+// multiples for 16-aligned requests.
+#include <gtest/gtest.h>
+
+#include "fast/size_classes.hpp"
+
+using namespace globalloc::fast;
+
+TEST(SizeClasses, MonotonicAndRoundTrip) {
+  for (unsigned c = 1; c < class_count; ++c) EXPECT_LT(class_size(c - 1), class_size(c)) << c;
+  for (unsigned c = 0; c < class_count; ++c) {
+    EXPECT_EQ(class_of(class_size(c)), c) << c;
+    EXPECT_EQ(class_of(class_size(c) - (c == 0 ? 0 : 1) + (c == 0 ? 0 : 0)), c);
+  }
+  EXPECT_EQ(class_size(0), 8u);
+  EXPECT_EQ(class_size(1), 16u);
+  EXPECT_EQ(class_size(class_count - 1), Config::medium_block_max);
+}
+
+TEST(SizeClasses, EverySizeFitsItsClass) {
+  for (std::size_t size = 0; size <= Config::medium_block_max; ++size) {
+    const unsigned c = class_of(size);
+    ASSERT_LT(c, class_count);
+    ASSERT_GE(class_size(c), size);
+    if (c > 0) ASSERT_LT(class_size(c - 1), size) << size;
+  }
+}
+
+TEST(SizeClasses, WasteAtMostOneEighthAbove64) {
+  for (std::size_t size = 65; size <= Config::medium_block_max; ++size) {
+    const std::size_t block = class_size(class_of(size));
+    ASSERT_LE((block - size) * 8, size) << size;  // waste <= 12.5% of the request
+  }
+}
+
+TEST(SizeClasses, SixteenAlignedRequestsGetSixteenMultiples) {
+  for (std::size_t size = 16; size <= Config::medium_block_max; size += 16) {
+    EXPECT_EQ(class_size(class_of(size)) % 16, 0u) << size;
+  }
+}
+
+TEST(SizeClasses, AlignedClassLookup) {
+  for (std::size_t alignment = 32; alignment <= Config::medium_block_max; alignment *= 2) {
+    for (std::size_t size : {std::size_t{1}, alignment / 2, alignment, alignment + 1, 3 * alignment}) {
+      const unsigned c = class_for_aligned(size, alignment);
+      if (c == class_count) continue;
+      EXPECT_EQ(class_size(c) % alignment, 0u);
+      EXPECT_GE(class_size(c), size);
+    }
+  }
+  EXPECT_EQ(class_for_aligned(Config::medium_block_max + 1, 64), class_count);
+}
+
+TEST(SizeClasses, DirectTableCoversSmallSizes) {
+  EXPECT_EQ(direct_entry_count, Config::direct_size_max / 8 + 1);
+  EXPECT_LE(class_of(Config::direct_size_max), small_class_max);
+}

@@ -1,0 +1,129 @@
+// Stress: many threads, random sizes and alignments, blocks handed between
+// threads and freed there, reallocations; every block's contents checked.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "globalloc/fast_allocator.hpp"
+
+using namespace globalloc;
+
+namespace {
+
+struct Random {
+  std::uint64_t state;
+  std::uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+};
+
+struct Slot {
+  std::atomic<unsigned char*> block{nullptr};
+};
+
+constexpr int slot_count = 4096;
+Slot slots[slot_count];
+
+std::size_t random_size(Random& random) {
+  const std::uint64_t pick = random.next() % 1000;
+  if (pick < 700) return 16 + random.next() % 256;
+  if (pick < 950) return 16 + random.next() % 8192;
+  if (pick < 995) return 16 + random.next() % 200000;
+  return 16 + random.next() % (std::size_t{6} << 20);
+}
+
+// Each block records its own size in its first word (slots hold only the
+// pointer, so the size travels with the block), then a tag pattern.
+void fill(unsigned char* block, std::size_t size) {
+  std::memcpy(block, &size, sizeof(size));
+  const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
+  const std::size_t head = size < 64 ? size : 64;
+  std::memset(block + 8, tag, head - 8);
+  if (size > 64) std::memset(block + size - 16, tag, 16);
+}
+
+std::size_t check(const unsigned char* block) {
+  std::size_t size = 0;
+  std::memcpy(&size, block, sizeof(size));
+  const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
+  const std::size_t head = size < 64 ? size : 64;
+  for (std::size_t i = 8; i < head; ++i) EXPECT_EQ(block[i], tag);
+  if (size > 64) {
+    for (std::size_t i = size - 16; i < size; ++i) EXPECT_EQ(block[i], tag);
+  }
+  return size;
+}
+
+void worker(int id, int operations) {
+  Random random{0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(id + 1)};
+  for (int op = 0; op < operations; ++op) {
+    Slot& slot = slots[random.next() % slot_count];
+    unsigned char* old = slot.block.exchange(nullptr, std::memory_order_acq_rel);
+    if (old != nullptr) {
+      const std::size_t size = check(old);
+      if (random.next() % 8 == 0) {
+        const std::size_t next = random_size(random);
+        auto* moved = static_cast<unsigned char*>(fast::reallocate(old, next, 16));
+        ASSERT_NE(moved, nullptr);
+        const std::size_t kept = size < next ? size : next;
+        const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(old) >> 4);
+        for (std::size_t i = 8; i < (kept < 64 ? kept : 64); ++i) ASSERT_EQ(moved[i], tag);
+        fill(moved, next);
+        unsigned char* previous = slot.block.exchange(moved, std::memory_order_acq_rel);
+        if (previous != nullptr) fast::deallocate(previous);
+        continue;
+      }
+      fast::deallocate(old);
+    }
+    const std::size_t size = random_size(random);
+    const std::size_t alignment = random.next() % 16 == 0 ? std::size_t{1} << (random.next() % 13) : 16;
+    auto* block = static_cast<unsigned char*>(fast::allocate(size, alignment));
+    ASSERT_NE(block, nullptr);
+    ASSERT_EQ(reinterpret_cast<std::uintptr_t>(block) % alignment, 0u);
+    fill(block, size);
+    unsigned char* previous = slot.block.exchange(block, std::memory_order_acq_rel);
+    if (previous != nullptr) {
+      check(previous);
+      fast::deallocate(previous);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Stress, ManyThreadsCrossFreesContentsChecked) {
+  std::vector<std::thread> threads;
+  for (int round = 0; round < 3; ++round) {
+    for (int id = 0; id < 8; ++id) threads.emplace_back(worker, id + round * 8, 60000);
+    for (auto& thread : threads) thread.join();
+    threads.clear();
+  }
+  for (auto& slot : slots) fast::deallocate(slot.block.exchange(nullptr));
+}
+
+TEST(Stress, ThreadChurnWithSharedBlocks) {
+  std::atomic<void*> handoff[64];
+  for (auto& entry : handoff) entry.store(nullptr);
+  for (int round = 0; round < 100; ++round) {
+    std::vector<std::thread> threads;
+    for (int id = 0; id < 4; ++id) {
+      threads.emplace_back([&, id] {
+        Random random{static_cast<std::uint64_t>(round * 4 + id + 1) * 0x2545F4914F6CDD1Dull};
+        for (int i = 0; i < 2000; ++i) {
+          void* block = fast::allocate(random.next() % 600, 16);
+          void* previous = handoff[random.next() % 64].exchange(block);
+          fast::deallocate(previous);
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  for (auto& entry : handoff) fast::deallocate(entry.exchange(nullptr));
+}
