@@ -85,8 +85,8 @@ struct WithSizeHeader {
     return header.size;
   }
 
-  static void* reallocate(void* block, Layout, std::size_t new_size) noexcept {
-    if (block == nullptr) return allocate(Layout{new_size, default_alignment});
+  static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
+    if (block == nullptr) return allocate(Layout{new_size, old_layout.align});
     const Header header = *header_of(block);
     const Layout new_layout{new_size, header.align};
     void* moved = allocate(new_layout);
@@ -95,7 +95,9 @@ struct WithSizeHeader {
     deallocate(block);
     return moved;
   }
-  static void* reallocate(void* block, std::size_t new_size) noexcept { return reallocate(block, Layout{}, new_size); }
+  static void* reallocate(void* block, std::size_t new_size) noexcept {
+    return reallocate(block, Layout{0, natural_alignment(new_size)}, new_size);
+  }
 };
 
 /// The allocator the registration actually calls: A itself when it has the

@@ -13,12 +13,13 @@ bool plain_malloc_suffices(std::size_t align) noexcept { return align <= libc::g
 }  // namespace
 
 void* SystemAllocator::allocate(Layout layout) noexcept {
-  if (plain_malloc_suffices(layout.align)) return libc::malloc(layout.size);
   if (!is_valid_layout(layout)) return nullptr;
+  if (plain_malloc_suffices(layout.align)) return libc::malloc(layout.size);
   return libc::memalign(layout.align, layout.size);
 }
 
 void* SystemAllocator::allocate_zeroed(Layout layout) noexcept {
+  if (!is_valid_layout(layout)) return nullptr;
   if (plain_malloc_suffices(layout.align)) return libc::calloc(1, layout.size);
   void* block = allocate(layout);
   if (block != nullptr) std::memset(block, 0, layout.size);

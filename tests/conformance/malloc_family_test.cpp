@@ -27,23 +27,6 @@
 
 extern "C" const char* globalloc_global_allocator_name(void) noexcept;
 
-// mimalloc before 2.1 (2.0.9 is Debian 12's) returns blocks that are only
-// 128-byte aligned from mi_malloc_aligned(size, align) when size is a power of
-// two from 256 to 1024 and align is 256 to size (upstream microsoft/mimalloc
-// issue 700, fixed in 2.1). The tests that hit it are disabled for that
-// backend only, and come back by themselves with a fixed mimalloc.
-#if defined(GLOBALLOC_TEST_MIMALLOC) && __has_include(<mimalloc.h>)
-#include <mimalloc.h>
-#if MI_MALLOC_VERSION < 210
-#define GLOBALLOC_MIMALLOC_ISSUE_700 1
-#endif
-#endif
-#ifdef GLOBALLOC_MIMALLOC_ISSUE_700
-#define UNLESS_MIMALLOC_ISSUE_700(name) DISABLED_##name
-#else
-#define UNLESS_MIMALLOC_ISSUE_700(name) name
-#endif
-
 namespace {
 
 using globalloc::testing::fill_pattern;
@@ -304,7 +287,7 @@ TEST(PosixMemalign, GoodAlignmentsAreHonoured) {
 
 // Sizes that are exact multiples of the alignment, the common case of an
 // over-aligned type or array.
-TEST(PosixMemalign, UNLESS_MIMALLOC_ISSUE_700(SizesThatAreMultiplesOfTheAlignment)) {
+TEST(PosixMemalign, SizesThatAreMultiplesOfTheAlignment) {
   for (std::size_t align = 16; align <= 8192; align <<= 1) {
     for (std::size_t size : {align, 2 * align, 4 * align}) {
       void* out = nullptr;
@@ -500,7 +483,7 @@ TEST(OperatorNew, AlignedFormsHonourTheAlignment) {
   }
 }
 
-TEST(OperatorNew, UNLESS_MIMALLOC_ISSUE_700(AlignedFormsWithSizesThatAreMultiplesOfTheAlignment)) {
+TEST(OperatorNew, AlignedFormsWithSizesThatAreMultiplesOfTheAlignment) {
   for (std::size_t align = 32; align <= 8192; align <<= 1) {
     const std::align_val_t a{align};
     for (std::size_t size : {align, 2 * align, 4 * align}) {
@@ -519,7 +502,7 @@ struct alignas(256) OverAligned {
   unsigned char bytes[300];
 };
 
-TEST(OperatorNew, UNLESS_MIMALLOC_ISSUE_700(NewExpressionsOfOverAlignedTypes)) {
+TEST(OperatorNew, NewExpressionsOfOverAlignedTypes) {
   std::vector<OverAligned*> objects;
   for (int i = 0; i < 20; ++i) {
     auto* object = new OverAligned;

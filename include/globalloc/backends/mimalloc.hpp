@@ -12,19 +12,31 @@ struct MimallocAllocator {
   static constexpr const char* name = "mimalloc";
   static bool plain(Layout layout) noexcept { return layout.align <= natural_alignment(layout.size); }
 
+  // mimalloc before 2.1 (Debian 12 ships 2.0.9) returns blocks only 128-byte
+  // aligned from mi_malloc_aligned(size, align) when size is a power of two
+  // from 256 to 1024 and align is 256 or more (upstream issue 700). Asking
+  // for one byte more moves the request off those sizes.
+  static std::size_t aligned_request(std::size_t size, std::size_t align) noexcept {
+#if MI_MALLOC_VERSION < 210
+    if (align >= 256 && size >= 256 && size <= 1024 && (size & (size - 1)) == 0) return size + 1;
+#endif
+    (void)align;
+    return size;
+  }
+
   static void* allocate(Layout layout) noexcept {
     if (!is_valid_layout(layout)) return nullptr;
-    return plain(layout) ? mi_malloc(layout.size) : mi_malloc_aligned(layout.size, layout.align);
+    return plain(layout) ? mi_malloc(layout.size) : mi_malloc_aligned(aligned_request(layout.size, layout.align), layout.align);
   }
   static void* allocate_zeroed(Layout layout) noexcept {
     if (!is_valid_layout(layout)) return nullptr;
-    return plain(layout) ? mi_zalloc(layout.size) : mi_zalloc_aligned(layout.size, layout.align);
+    return plain(layout) ? mi_zalloc(layout.size) : mi_zalloc_aligned(aligned_request(layout.size, layout.align), layout.align);
   }
   static void deallocate(void* block, Layout) noexcept { mi_free(block); }
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     const Layout layout{new_size, old_layout.align};
     if (!is_valid_layout(layout)) return nullptr;
-    return plain(layout) ? mi_realloc(block, new_size) : mi_realloc_aligned(block, new_size, layout.align);
+    return plain(layout) ? mi_realloc(block, new_size) : mi_realloc_aligned(block, aligned_request(new_size, layout.align), layout.align);
   }
   static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
     // mi_expand only grows within the block's size class; the usable size
