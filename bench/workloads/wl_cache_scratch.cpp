@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   auto options = workload::parse(argc, argv, kName,
                                  "blocks handed to other threads and written there (false sharing)");
   const unsigned workers = options.threads;
-  const std::size_t objects = workload::scaled(options, 750'000 / workers, 10);
+  const std::size_t objects = workload::scaled(options, 400'000 / workers, 10);
   const std::size_t repetitions = 300;
 
   std::vector<unsigned char*> handed(workers);
