@@ -1,8 +1,10 @@
-// <globalloc/globalloc.hpp>: the contract, the registration macros and the
-// built-in allocators in one include.
+// <globalloc/globalloc.hpp>: the contract, the registration macros, the
+// built-in allocators (system, fast, hardened) and the C API in one include.
 #pragma once
 
 #include "globalloc/contract.hpp"
+#include "globalloc/globalloc.h"
+#include "globalloc/hardened_allocator.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "globalloc/layout.hpp"
 #include "globalloc/registration.hpp"

@@ -1,0 +1,114 @@
+// Statistics: the fast allocator's counters with the process's resident
+// memory, as a struct (globalloc_stats_get) and as a readable table
+// (globalloc_stats_print). The table is formatted into a stack buffer and
+// written with write(2): printing statistics must not allocate.
+#include <cstdarg>
+#include <cstdio>
+
+#include "fast/stats.hpp"
+#include "globalloc/globalloc.h"
+#include "platform/process_memory.hpp"
+
+namespace globalloc::api {
+namespace {
+
+class Report {
+ public:
+  explicit Report(int fd) noexcept : fd_(fd) {}
+  ~Report() { flush(); }
+
+  [[gnu::format(printf, 2, 3)]] void line(const char* format, ...) noexcept {
+    if (length_ > sizeof(buffer_) - 256) flush();
+    va_list arguments;
+    va_start(arguments, format);
+    const int written = std::vsnprintf(buffer_ + length_, sizeof(buffer_) - length_, format, arguments);
+    va_end(arguments);
+    if (written > 0) length_ += static_cast<std::size_t>(written) < sizeof(buffer_) - length_
+                                    ? static_cast<std::size_t>(written)
+                                    : sizeof(buffer_) - length_ - 1;
+  }
+
+ private:
+  void flush() noexcept {
+    platform::write_all(fd_, buffer_, length_);
+    length_ = 0;
+  }
+  int fd_;
+  std::size_t length_ = 0;
+  char buffer_[4096];
+};
+
+// "12.3 MiB": sizes as a person reads them.
+struct HumanSize {
+  char text[32];
+  explicit HumanSize(std::uint64_t bytes) noexcept {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    unsigned unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+      value /= 1024.0;
+      ++unit;
+    }
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  }
+};
+
+}  // namespace
+}  // namespace globalloc::api
+
+using globalloc::api::HumanSize;
+
+extern "C" void globalloc_stats_get(globalloc_stats* out) noexcept {
+  globalloc::fast::Statistics fast;
+  globalloc::fast::get_statistics(&fast);
+  *out = globalloc_stats{};
+  out->bytes_mapped = fast.bytes_mapped;
+  out->bytes_committed = fast.bytes_committed;
+  out->bytes_resident = globalloc::platform::resident_bytes();
+  out->bytes_peak_resident = globalloc::platform::peak_resident_bytes();
+  out->bytes_purged_total = fast.bytes_purged_total;
+  out->purge_operations_total = fast.purge_operations_total;
+  out->pages_in_use = fast.small_pages_in_use;
+  out->large_blocks = fast.large_blocks;
+  out->large_bytes = fast.large_bytes;
+  out->huge_blocks = fast.huge_blocks;
+  out->huge_bytes = fast.huge_bytes;
+  out->segments_in_use = fast.segments_in_use;
+  out->segments_cached = fast.segments_cached;
+  out->heaps_in_use = fast.heaps_in_use;
+  out->heaps_created_total = fast.heaps_created_total;
+}
+
+extern "C" void globalloc_stats_print_fd(int fd) noexcept {
+  globalloc::fast::Statistics fast;
+  globalloc::fast::get_statistics(&fast);
+  globalloc_stats stats;
+  globalloc_stats_get(&stats);
+  globalloc::api::Report report(fd);
+  report.line("globalloc statistics (fast allocator)\n");
+  report.line("  %-26s %12s\n", "address space mapped", HumanSize(stats.bytes_mapped).text);
+  report.line("  %-26s %12s\n", "committed", HumanSize(stats.bytes_committed).text);
+  report.line("  %-26s %12s   peak %s\n", "resident (whole process)", HumanSize(stats.bytes_resident).text,
+              HumanSize(stats.bytes_peak_resident).text);
+  report.line("  %-26s %12s   in %llu purges\n", "returned to the OS", HumanSize(stats.bytes_purged_total).text,
+              static_cast<unsigned long long>(stats.purge_operations_total));
+  report.line("  %-26s %12llu   %s\n", "large blocks", static_cast<unsigned long long>(stats.large_blocks),
+              HumanSize(stats.large_bytes).text);
+  report.line("  %-26s %12llu   %s\n", "huge blocks", static_cast<unsigned long long>(stats.huge_blocks),
+              HumanSize(stats.huge_bytes).text);
+  report.line("  %-26s %12llu   %llu cached, %llu abandoned by exited threads\n", "segments in use",
+              static_cast<unsigned long long>(stats.segments_in_use),
+              static_cast<unsigned long long>(stats.segments_cached),
+              static_cast<unsigned long long>(fast.segments_abandoned));
+  report.line("  %-26s %12llu   %llu created\n", "thread heaps in use", static_cast<unsigned long long>(stats.heaps_in_use),
+              static_cast<unsigned long long>(stats.heaps_created_total));
+  report.line("  %-26s %12llu\n", "pages in use", static_cast<unsigned long long>(stats.pages_in_use));
+  report.line("  size classes with pages:\n  %10s %8s\n", "block size", "pages");
+  for (unsigned size_class = 0; size_class < globalloc::fast::class_count; ++size_class) {
+    if (fast.class_pages[size_class] == 0) continue;
+    report.line("  %10llu %8llu\n", static_cast<unsigned long long>(fast.class_block_size[size_class]),
+                static_cast<unsigned long long>(fast.class_pages[size_class]));
+  }
+}
+
+extern "C" void globalloc_stats_print(void) noexcept { globalloc_stats_print_fd(2); }
