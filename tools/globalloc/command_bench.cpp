@@ -151,6 +151,7 @@ int command_bench(const std::vector<std::string>& args) {
     return 1;
   }
 
+  const std::string folder_name = folder_timestamp();  // when the run started
   const std::string scale_argument = format_fixed(settings.scale, 3);
   Progress progress(static_cast<int>(chosen_workloads.size() * allocators.size()) * settings.runs);
   std::vector<Comparison> comparisons;
@@ -168,6 +169,12 @@ int command_bench(const std::vector<std::string>& args) {
               scale_argument.c_str());
   for (const auto& comparison : comparisons) {
     std::printf("\n%s\n%s", comparison.target.c_str(), comparison_table(comparison).text().c_str());
+    // What the workload reported itself (wl-footprint: resident size left).
+    std::string resident;
+    for (const auto& row : comparison.rows)
+      if (auto value = row.ok() ? row.median_metric("resident_after_free_kb") : std::nullopt)
+        resident += "  " + row.allocator + " " + format_fixed(*value / 1024, 1);
+    if (!resident.empty()) std::printf("  resident MiB after freeing:%s\n", resident.c_str());
     for (const auto& row : comparison.rows) {
       if (row.ok()) continue;
       failed = true;
@@ -178,7 +185,7 @@ int command_bench(const std::vector<std::string>& args) {
   std::printf("\ngeometric means over %zu workloads\n%s", comparisons.size(),
               geometric_mean_table(comparisons, names).text().c_str());
 
-  const fs::path folder = fs::path(out_directory) / folder_timestamp();
+  const fs::path folder = fs::path(out_directory) / folder_name;
   std::error_code error;
   fs::create_directories(folder, error);
   if (error) {
