@@ -18,8 +18,10 @@ struct Mitigations {
   /// the block's first word decoding to a free-list link of the same segment.
   bool detect_double_free = true;
   /// free() of an address inside a small block but not at its start reports
-  /// and aborts (a multiply and a compare on the free path).
-  bool detect_interior_free = true;
+  /// and aborts on the local fast path too (six instructions there). Off by
+  /// default: the slow free paths (remote frees, full pages, large blocks)
+  /// always check, and the hardened build catches the rest.
+  bool detect_interior_free = false;
 };
 
 /// The default build: speed first, cheap checks on.
@@ -40,7 +42,7 @@ struct DefaultConfig {
   /// that is barely used keeps few resident bytes.
   static constexpr std::size_t page_extend_bytes = 4096;
   /// Whole free segments kept mapped for reuse before unmapping.
-  static constexpr unsigned segment_cache_capacity = 8;
+  static constexpr unsigned segment_cache_capacity = 32;
   /// Free pages wait this long before their memory is returned to the OS.
   static constexpr long default_purge_delay_ms = 250;
   static constexpr Mitigations mitigations{};

@@ -117,8 +117,10 @@ void deallocate(void* pointer) noexcept {
     free_unregistered(pointer);
     return;
   }
-  auto* segment = reinterpret_cast<Segment*>(address & ~segment_offset_mask);
-  Page* page = &segment->pages[(address & segment_offset_mask) >> shift];
+  // Integer arithmetic on purpose: it lets the compiler fold the descriptor
+  // offset into the address modes instead of recomputing the index.
+  const std::uintptr_t descriptor = ((address & segment_offset_mask) >> shift) * sizeof(Page);
+  auto* page = reinterpret_cast<Page*>((address & ~segment_offset_mask) + offsetof(Segment, pages) + descriptor);
   ThreadHeap* heap = thread_heap;
   if (page->owner_tag.load(std::memory_order_relaxed) != reinterpret_cast<std::uintptr_t>(heap)) [[unlikely]] {
     free_slow(page, pointer);

@@ -30,12 +30,14 @@ unsigned shift_for(SegmentKind kind) noexcept {
 }
 
 void format(Segment* segment, SegmentKind kind) noexcept {
-  // Page descriptors hold atomics; clearing them as bytes is fine because no
-  // other thread can see a segment that is being formatted.
-  std::memset(static_cast<void*>(segment->pages), 0, sizeof(segment->pages));
   segment->kind = kind;
   segment->page_shift = static_cast<std::uint8_t>(shift_for(kind));
   segment->page_count = static_cast<std::uint32_t>(segment_size >> segment->page_shift);
+  // Page descriptors hold atomics; clearing them as bytes is fine because no
+  // other thread can see a segment that is being formatted. Only the
+  // descriptors of this kind's pages are touched: a large segment's header
+  // then costs one resident OS page instead of three.
+  std::memset(static_cast<void*>(segment->pages), 0, sizeof(Page) * segment->page_count);
   segment->used_pages = 0;
   std::uint64_t all = segment->page_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << segment->page_count) - 1;
   // Page 0 of a small segment is the header itself.

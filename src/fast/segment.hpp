@@ -22,9 +22,6 @@ namespace globalloc::fast {
 enum class SegmentKind : std::uint8_t { small, medium, large, huge };
 
 struct Segment {
-  /// First, so a page descriptor is at segment + index * sizeof(Page).
-  Page pages[small_pages_per_segment];
-
   SegmentKind kind;
   std::uint8_t page_shift;
   std::uint32_t page_count;
@@ -37,6 +34,9 @@ struct Segment {
   Segment* prev;
   std::size_t mapping_size;  ///< bytes mapped from the header on
   std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero
+  /// After the fields above (one cache line), so a large segment's header and
+  /// its only page descriptor share the first OS page.
+  Page pages[small_pages_per_segment];
 };
 
 static_assert(sizeof(Segment) <= segment_header_size);

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <thread>
 
+#include "fast/config.hpp"
 #include "globalloc/fast_allocator.hpp"
 
 using namespace globalloc;
@@ -69,11 +71,23 @@ TEST(MisuseDeathTest, FreeOfSystemMallocBlock) {
 }
 
 TEST(MisuseDeathTest, FreeOfInteriorPointer) {
+  if constexpr (!fast::Config::mitigations.detect_interior_free) GTEST_SKIP() << "checked on slow paths only";
   EXPECT_DEATH(
       {
         char* block = static_cast<char*>(fast::allocate(64, 16));
         sink = block;
         fast::deallocate(block + 16);
+      },
+      "globalloc: free of invalid pointer 0x[0-9a-f]+");
+}
+
+TEST(MisuseDeathTest, FreeOfInteriorPointerFromAnotherThread) {
+  // Frees that miss the local fast path always check the block start.
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(fast::allocate(64, 16));
+        sink = block;
+        std::thread([block] { fast::deallocate(block + 16); }).join();
       },
       "globalloc: free of invalid pointer 0x[0-9a-f]+");
 }
