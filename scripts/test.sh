@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: install what is missing, build,
-# run every test with CTest.
+# run every test with CTest; then the conformance suite and the fast
+# allocator's tests again in UndefinedBehaviorSanitizer and ThreadSanitizer
+# builds (build-ubsan/, build-tsan/). GLOBALLOC_SKIP_SANITIZERS=1 skips those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+if [ "${GLOBALLOC_SKIP_SANITIZERS:-0}" != 1 ]; then
+  for sanitizer in undefined thread; do
+    dir=build-${sanitizer/undefined/ubsan}
+    dir=${dir/thread/tsan}
+    echo "== conformance and fast allocator tests under -fsanitize=$sanitizer ($dir)"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLOBALLOC_SANITIZE="$sanitizer" \
+      -DGLOBALLOC_BUILD_BENCH=OFF -DGLOBALLOC_BUILD_EXAMPLES=OFF > /dev/null
+    cmake --build "$dir" -j "$jobs" --target globalloc_conformance_test fast_allocator_tests
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 -R '^conformance\.'
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 -L '^fast$'
+  done
+fi

@@ -37,8 +37,13 @@ constexpr std::uint8_t state_live = 0xA7;
 constexpr std::uint8_t state_freed = 0xF3;
 constexpr std::size_t canary_size = mitigations.has(Mitigation::canary) ? sizeof(std::uint64_t) : 0;
 constexpr std::uint8_t freed_pattern = 0xDF;
-// Freed bytes checked before reuse: all of a small block, the first 4 KiB of a larger one.
-constexpr std::size_t fill_check_limit = 4096;
+// Freed bytes filled and checked before reuse: the first 256 bytes, where a
+// dangling pointer's writes land (object headers, vtable pointers, the first
+// fields), without paying two passes over every large block freed.
+constexpr std::size_t fill_check_limit = 256;
+// A freed block larger than this gives its whole pages back to the OS while
+// it waits in the quarantine.
+constexpr std::size_t discard_threshold = 64 * 1024;
 constexpr std::size_t max_block_size = std::size_t{1} << 48;
 
 constinit std::atomic<std::uint64_t> process_secret{0};
@@ -159,33 +164,55 @@ Validated validate(void* block, const char* operation, const char* freed_error) 
   return Validated{&header, size};
 }
 
+// Whether the fast allocator's block behind `block` can hold new_size bytes
+// and the canary; resizing it then only moves the canary. realloc shrinks in
+// place only down to half the room, so a shrunk block does not pin memory.
+enum class Shrink { any, to_half };
+bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shrink shrink) noexcept {
+  const std::size_t offset = offset_for(header.align);
+  const std::size_t inner_usable = fast::usable_size(inner_of(block, header));
+  if (new_size >= max_block_size || inner_usable < offset + canary_size) return false;
+  const std::size_t room = inner_usable - offset - canary_size;
+  return new_size <= room && (shrink == Shrink::any || new_size >= room / 2);
+}
+
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
 void release_to_fast_allocator(void* block) noexcept {
   Header& header = header_of(block);
   const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  // Compared a word at a time: the block is 16-byte aligned.
+  const std::uint64_t fill_word = 0x0101010101010101ull * header.fill;
   const auto* bytes = static_cast<const unsigned char*>(block);
-  for (std::size_t i = 0; i < checked; ++i) {
-    if (bytes[i] != header.fill) report("write after free into block", block, "reuse after quarantine");
+  std::uint64_t differences = 0;
+  std::size_t i = 0;
+  for (; i + sizeof(std::uint64_t) <= checked; i += sizeof(std::uint64_t)) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes + i, sizeof word);
+    differences |= word ^ fill_word;
   }
+  for (; i < checked; ++i) differences |= bytes[i] ^ header.fill;
+  if (differences != 0) report("write after free into block", block, "reuse after quarantine");
   fast::deallocate(inner_of(block, header));
 }
 
-// A large block waits in the quarantine too, so that freeing it twice is
-// caught, but holds little memory there: its first bytes are filled and
-// checked like a small block's, the whole pages after them go back to the OS.
-std::size_t fill_and_discard(void* block, std::size_t size, std::uint8_t fill) noexcept {
-  const std::size_t page = platform::page_size();
-  const std::uintptr_t start = address_of(block);
-  const std::uintptr_t discard_from = (start + fill_check_limit + page - 1) & ~(page - 1);
-  const std::uintptr_t discard_to = (start + size) & ~(page - 1);
-  if (size <= 4 * fill_check_limit || discard_to <= discard_from) {
-    std::memset(block, fill, size);
+// Fills what the quarantine checks later (everything, with zero_on_free),
+// and returns the whole pages of a large block to the OS while it waits, so
+// that freeing it twice is still caught but it holds little memory.
+// Returns the bytes the quarantine should account for.
+std::size_t fill_freed_block(void* block, std::size_t size, std::uint8_t fill, bool zero_everything) noexcept {
+  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  if (size < discard_threshold) {
+    std::memset(block, fill, zero_everything ? size : checked);
     return size;
   }
-  std::memset(block, fill, discard_from - start);
+  const std::size_t page = platform::page_size();
+  const std::uintptr_t start = address_of(block);
+  const std::uintptr_t discard_from = (start + checked + page - 1) & ~(page - 1);
+  const std::uintptr_t discard_to = (start + size) & ~(page - 1);
+  std::memset(block, fill, zero_everything ? discard_from - start : checked);
   platform::discard(reinterpret_cast<void*>(discard_from), discard_to - discard_from);
-  std::memset(reinterpret_cast<void*>(discard_to), fill, start + size - discard_to);
+  if (zero_everything) std::memset(reinterpret_cast<void*>(discard_to), 0, start + size - discard_to);
   return discard_from - start;
 }
 
@@ -193,8 +220,9 @@ void free_checked(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
   if constexpr (mitigations.has(Mitigation::quarantine)) {
-    header.fill = zero_on_free.load(std::memory_order_relaxed) ? 0 : freed_pattern;
-    const std::size_t held_bytes = fill_and_discard(block, validated.size, header.fill);
+    const bool zero_everything = zero_on_free.load(std::memory_order_relaxed);
+    header.fill = zero_everything ? 0 : freed_pattern;
+    const std::size_t held_bytes = fill_freed_block(block, validated.size, header.fill, zero_everything);
     if (hardening::quarantine_hold(block, held_bytes, release_to_fast_allocator)) return;
     fast::deallocate(inner_of(block, header));
   } else {
@@ -242,6 +270,10 @@ void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept
 void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept {
   if (block == nullptr) return allocate(new_size, align);
   const Validated validated = validate(block, "realloc", "realloc of freed block");
+  if (align <= validated.header->align && fits_in_place(block, *validated.header, new_size, Shrink::to_half)) {
+    write_block_metadata(block, new_size, validated.header->align);
+    return block;
+  }
   const std::size_t kept_align = validated.header->align > align ? validated.header->align : align;
   void* moved = allocate(new_size, kept_align);
   if (moved == nullptr) return nullptr;
@@ -253,12 +285,7 @@ void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept 
 std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   const Validated validated = validate(block, "resize_in_place", "resize of freed block");
   Header& header = *validated.header;
-  const std::size_t offset = offset_for(header.align);
-  const std::size_t inner_usable = fast::usable_size(inner_of(block, header));
-  if (new_size >= max_block_size || inner_usable < offset + canary_size ||
-      new_size > inner_usable - offset - canary_size) {
-    return validated.size;
-  }
+  if (!fits_in_place(block, header, new_size, Shrink::any)) return validated.size;
   write_block_metadata(block, new_size, header.align);
   return new_size;
 }
