@@ -62,7 +62,10 @@ void* reserve_aligned(std::size_t size, std::size_t alignment) noexcept {
 }
 
 void release(void* region, std::size_t size) noexcept {
-  if (region != nullptr && size != 0) ::munmap(region, size);
+  if (region == nullptr || size == 0) return;
+  int saved = errno;  // free() must preserve errno
+  ::munmap(region, size);
+  errno = saved;
 }
 
 void discard(void* region, std::size_t size) noexcept {
