@@ -43,8 +43,6 @@ struct DefaultConfig {
   static constexpr std::size_t page_extend_bytes = 4096;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
-  /// Free pages wait this long before their memory is returned to the OS.
-  static constexpr long default_purge_delay_ms = 250;
   static constexpr Mitigations mitigations{};
 };
 

@@ -1,6 +1,6 @@
-// Run-time options of the fast allocator. The lead's option parser sets them
-// through these functions; options.cpp also reads GLOBALLOC_OPTIONS itself
-// (without allocating) the first time the allocator initialises.
+// Run-time options of the fast allocator, stored in globalloc's one option
+// table (src/options/options.hpp), which reads GLOBALLOC_OPTIONS without
+// allocating the first time the allocator initialises.
 #pragma once
 
 namespace globalloc::fast {
@@ -10,8 +10,7 @@ namespace globalloc::fast {
 void set_purge_delay_ms(long delay_ms) noexcept;
 long purge_delay_ms() noexcept;
 
-/// Parses GLOBALLOC_OPTIONS ("key=value,key=value"; known key: purge_delay_ms).
-/// Unknown keys are ignored: they belong to other parts of globalloc.
+/// Parses GLOBALLOC_OPTIONS once ("key=value,key=value"; docs/options.md).
 void load_options_from_environment() noexcept;
 
 }  // namespace globalloc::fast
