@@ -7,6 +7,7 @@
 
 #include "fast/stats.hpp"
 #include "globalloc/globalloc.h"
+#include "options/options.hpp"
 #include "platform/process_memory.hpp"
 
 namespace globalloc::api {
@@ -112,3 +113,16 @@ extern "C" void globalloc_stats_print_fd(int fd) noexcept {
 }
 
 extern "C" void globalloc_stats_print(void) noexcept { globalloc_stats_print_fd(2); }
+
+namespace globalloc::api {
+namespace {
+
+// GLOBALLOC_OPTIONS=stats=1: the table on stderr when the process exits. A
+// destructor of the library (or executable) that holds the allocator, so it
+// runs without registering anything through atexit, which may allocate.
+[[gnu::destructor]] void print_statistics_at_exit() noexcept {
+  if (options::value(options::Option::stats) != 0) globalloc_stats_print();
+}
+
+}  // namespace
+}  // namespace globalloc::api

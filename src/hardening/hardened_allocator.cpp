@@ -14,6 +14,7 @@
 #include "globalloc/fast_allocator.hpp"
 #include "hardening/mitigations.hpp"
 #include "hardening/quarantine.hpp"
+#include "options/options.hpp"
 #include "platform/fatal.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/random.hpp"
@@ -47,7 +48,6 @@ constexpr std::size_t discard_threshold = 64 * 1024;
 constexpr std::size_t max_block_size = std::size_t{1} << 48;
 
 constinit std::atomic<std::uint64_t> process_secret{0};
-constinit std::atomic<bool> zero_on_free{false};
 
 [[gnu::noinline, gnu::cold]] std::uint64_t make_secret() noexcept {
   std::uint64_t secret = platform::random_seed() | 1;
@@ -220,13 +220,13 @@ void free_checked(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
   if constexpr (mitigations.has(Mitigation::quarantine)) {
-    const bool zero_everything = zero_on_free.load(std::memory_order_relaxed);
+    const bool zero_everything = (options::value(options::Option::zero_on_free) != 0);
     header.fill = zero_everything ? 0 : freed_pattern;
     const std::size_t held_bytes = fill_freed_block(block, validated.size, header.fill, zero_everything);
     if (hardening::quarantine_hold(block, held_bytes, release_to_fast_allocator)) return;
     fast::deallocate(inner_of(block, header));
   } else {
-    if (zero_on_free.load(std::memory_order_relaxed)) std::memset(block, 0, validated.size);
+    if ((options::value(options::Option::zero_on_free) != 0)) std::memset(block, 0, validated.size);
     fast::deallocate(inner_of(block, header));
   }
 }
@@ -296,7 +296,7 @@ std::size_t usable_size(const void* block) noexcept {
 }
 
 void flush_quarantine() noexcept { hardening::quarantine_flush(release_to_fast_allocator); }
-void set_zero_on_free(bool enabled) noexcept { zero_on_free.store(enabled, std::memory_order_relaxed); }
+void set_zero_on_free(bool enabled) noexcept { options::set(options::Option::zero_on_free, enabled ? 1 : 0); }
 void set_quarantine_bytes(std::size_t bytes) noexcept { hardening::quarantine_set_budget(bytes); }
 
 }  // namespace globalloc::hardened

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "options/options.hpp"
 #include "platform/threads.hpp"
 
 namespace globalloc::hardening {
@@ -36,7 +37,6 @@ struct alignas(64) Shard {
 };
 
 constinit Shard shards[shard_count];
-constinit std::atomic<std::size_t> total_budget{512u << 10};
 
 // A shard per thread, picked from the address of a thread-local byte.
 Shard& shard_of_this_thread() noexcept {
@@ -48,7 +48,8 @@ Shard& shard_of_this_thread() noexcept {
 }  // namespace
 
 bool quarantine_hold(void* user_block, std::size_t size, ReleaseFunction release) noexcept {
-  const std::size_t budget = total_budget.load(std::memory_order_relaxed) / shard_count;
+  const std::size_t budget =
+      static_cast<std::size_t>(options::value(options::Option::quarantine_bytes)) / shard_count;
   if (size > budget / 4) return false;
 
   // Evicted blocks are released after the lock is dropped: checking and
@@ -92,6 +93,8 @@ void quarantine_flush(ReleaseFunction release) noexcept {
   }
 }
 
-void quarantine_set_budget(std::size_t bytes) noexcept { total_budget.store(bytes, std::memory_order_relaxed); }
+void quarantine_set_budget(std::size_t bytes) noexcept {
+  options::set(options::Option::quarantine_bytes, static_cast<long>(bytes));
+}
 
 }  // namespace globalloc::hardening

@@ -1,0 +1,172 @@
+// The option table and the GLOBALLOC_OPTIONS parser; see options.hpp.
+#include "options/options.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <initializer_list>
+
+#include "platform/process_memory.hpp"
+
+namespace globalloc::options {
+namespace {
+
+constexpr unsigned option_count = static_cast<unsigned>(Option::count);
+
+// Each option once: name, default, unit (what a value means), documentation.
+constexpr Description table[option_count] = {
+    {"purge_delay_ms", 250, "milliseconds",
+     "how long free pages wait before their memory goes back to the OS; 0 at once, -1 never (but purge())"},
+    {"stats", 0, "0 or 1", "print the fast allocator's statistics to stderr when the process exits"},
+    {"verbose", 0, "0 or 1", "print the options in force when the allocator starts"},
+    {"zero_on_free", 0, "0 or 1", "hardened allocator: fill freed blocks with zeros instead of 0xDF"},
+    {"quarantine_bytes", 512 << 10, "bytes", "hardened allocator: bytes of freed blocks held before reuse"},
+};
+
+constinit std::atomic<long> values[option_count] = {
+    table[0].default_value, table[1].default_value, table[2].default_value,
+    table[3].default_value, table[4].default_value,
+};
+constinit std::atomic<bool> loaded{false};
+
+std::size_t length_of(const char* text) noexcept {
+  std::size_t length = 0;
+  while (text[length] != '\0') ++length;
+  return length;
+}
+
+// One line on stderr from pieces (a null-terminated list; a piece given with
+// a length stops there), in one write.
+struct Piece {
+  const char* text;
+  std::size_t length;
+  Piece(const char* whole) noexcept : text(whole), length(length_of(whole)) {}
+  Piece(const char* start, std::size_t size) noexcept : text(start), length(size) {}
+};
+void warn(std::initializer_list<Piece> pieces) noexcept {
+  char line[320];
+  std::size_t length = 0;
+  for (const Piece& piece : pieces) {
+    for (std::size_t i = 0; i < piece.length && length < sizeof line - 1; ++i) line[length++] = piece.text[i];
+  }
+  line[length++] = '\n';
+  platform::write_all(2, line, length);
+}
+
+void format_number(long value, char (&text)[24]) noexcept {
+  const bool negative = value < 0;
+  unsigned long magnitude = negative ? 0UL - static_cast<unsigned long>(value) : static_cast<unsigned long>(value);
+  char digits[24];
+  std::size_t count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude != 0);
+  std::size_t out = 0;
+  if (negative) text[out++] = '-';
+  while (count > 0) text[out++] = digits[--count];
+  text[out] = '\0';
+}
+
+bool parse_number(const char* begin, const char* end, long* out) noexcept {
+  bool negative = false;
+  if (begin != end && (*begin == '-' || *begin == '+')) negative = *begin++ == '-';
+  if (begin == end) return false;
+  long value = 0;
+  for (; begin != end; ++begin) {
+    if (*begin < '0' || *begin > '9') {
+      // A size may end in k, m or g.
+      if (begin + 1 == end && (*begin == 'k' || *begin == 'K')) value <<= 10;
+      else if (begin + 1 == end && (*begin == 'm' || *begin == 'M')) value <<= 20;
+      else if (begin + 1 == end && (*begin == 'g' || *begin == 'G')) value <<= 30;
+      else return false;
+      break;
+    }
+    if (value > 1000000000000L) return false;
+    value = value * 10 + (*begin - '0');
+  }
+  *out = negative ? -value : value;
+  return true;
+}
+
+bool name_is(const char* begin, const char* end, const char* name) noexcept {
+  for (; begin != end && *name != '\0'; ++begin, ++name) {
+    if (*begin != *name) return false;
+  }
+  return begin == end && *name == '\0';
+}
+
+bool valid_value(Option option, long value) noexcept {
+  switch (option) {
+    case Option::purge_delay_ms: return value >= -1;
+    case Option::stats:
+    case Option::verbose:
+    case Option::zero_on_free: return value == 0 || value == 1;
+    case Option::quarantine_bytes: return value >= 0;
+    case Option::count: break;
+  }
+  return false;
+}
+
+const char* known_names() noexcept {
+  return "purge_delay_ms, stats, verbose, zero_on_free, quarantine_bytes";
+}
+
+void print_options_in_force() noexcept {
+  for (unsigned i = 0; i < option_count; ++i) {
+    char number[24];
+    format_number(values[i].load(std::memory_order_relaxed), number);
+    warn({"globalloc: option ", table[i].name, "=", number});
+  }
+}
+
+}  // namespace
+
+long value(Option option) noexcept { return values[static_cast<unsigned>(option)].load(std::memory_order_relaxed); }
+
+void set(Option option, long value) noexcept {
+  values[static_cast<unsigned>(option)].store(value, std::memory_order_relaxed);
+}
+
+const Description& describe(Option option) noexcept { return table[static_cast<unsigned>(option)]; }
+
+unsigned parse(const char* text) noexcept {
+  unsigned warnings = 0;
+  while (text != nullptr && *text != '\0') {
+    const char* item_end = text;
+    while (*item_end != '\0' && *item_end != ',') ++item_end;
+    const char* equals = text;
+    while (equals != item_end && *equals != '=') ++equals;
+    if (item_end != text) {
+      unsigned found = option_count;
+      for (unsigned i = 0; i < option_count; ++i) {
+        if (name_is(text, equals, table[i].name)) found = i;
+      }
+      long number = 0;
+      if (found == option_count) {
+        warn({"globalloc: unknown option '", Piece(text, static_cast<std::size_t>(equals - text)),
+              "' in GLOBALLOC_OPTIONS ignored; known options: ", known_names()});
+        ++warnings;
+      } else if (equals == item_end || !parse_number(equals + 1, item_end, &number) ||
+                 !valid_value(static_cast<Option>(found), number)) {
+        const char* shown = equals == item_end ? equals : equals + 1;
+        char current[24];
+        format_number(value(static_cast<Option>(found)), current);
+        warn({"globalloc: bad value '", Piece(shown, static_cast<std::size_t>(item_end - shown)), "' for option ",
+              table[found].name, " (expected ", table[found].unit, "); keeping ", current});
+        warnings += 1;
+      } else {
+        set(static_cast<Option>(found), number);
+      }
+    }
+    text = *item_end == '\0' ? item_end : item_end + 1;
+  }
+  return warnings;
+}
+
+void load_from_environment() noexcept {
+  if (loaded.exchange(true, std::memory_order_acq_rel)) return;
+  parse(std::getenv("GLOBALLOC_OPTIONS"));
+  if (value(Option::verbose) != 0) print_options_in_force();
+}
+
+}  // namespace globalloc::options
