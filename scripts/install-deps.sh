@@ -9,7 +9,7 @@ packages=(
   build-essential cmake g++ clang pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libclang-rt-14-dev
-  python3 sqlite3 git valgrind
+  python3 sqlite3 git valgrind doxygen
 )
 
 missing=()
