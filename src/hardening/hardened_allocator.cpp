@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fast/segment.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "hardening/mitigations.hpp"
 #include "hardening/quarantine.hpp"
@@ -125,14 +126,12 @@ struct Suffix {
   platform::fatal_error_at(prefix.text, address_of(block), suffix.text);
 }
 
-// Finds the block's header only after proving the address belongs to the
-// fast allocator, so a wild pointer is reported instead of dereferenced.
-[[gnu::cold]] bool inner_block_is_ours(const void* block) noexcept {
-  for (std::size_t offset = default_alignment; offset <= (std::size_t{1} << 26); offset <<= 1) {
-    if (address_of(block) < offset) return false;
-    if (fast::owns(static_cast<const char*>(block) - offset)) return true;
-  }
-  return false;
+// The block's header is read only after the segment map says that the
+// address lies in one of the fast allocator's segments, so a wild pointer
+// (stack, global, another heap) is reported instead of dereferenced. The
+// header is always in the same segment as the block: it sits just before it.
+bool header_is_in_our_memory(const void* block) noexcept {
+  return fast::segment_lookup(static_cast<const char*>(block) - sizeof(Header)) != nullptr;
 }
 
 struct Validated {
@@ -143,9 +142,7 @@ struct Validated {
 Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
   if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
     if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
-    if (!fast::owns(static_cast<char*>(block) - default_alignment) && !inner_block_is_ours(block)) {
-      report("free of invalid pointer", block, operation);
-    }
+    if (!header_is_in_our_memory(block)) report("free of invalid pointer", block, operation);
   }
   Header& header = header_of(block);
   if constexpr (mitigations.has(Mitigation::double_free)) {
@@ -177,22 +174,22 @@ bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shri
 }
 
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
+// What a freed block's first bytes must still hold when it leaves the quarantine.
+struct FreedBytes {
+  unsigned char bytes[fill_check_limit];
+  constexpr FreedBytes() : bytes() {
+    for (unsigned char& byte : bytes) byte = freed_pattern;
+  }
+};
+alignas(64) constexpr FreedBytes freed_bytes{};
+alignas(64) constexpr unsigned char zero_bytes[fill_check_limit] = {};
+
 void release_to_fast_allocator(void* block) noexcept {
   Header& header = header_of(block);
   const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
-  // Compared a word at a time: the block is 16-byte aligned.
-  const std::uint64_t fill_word = 0x0101010101010101ull * header.fill;
-  const auto* bytes = static_cast<const unsigned char*>(block);
-  std::uint64_t differences = 0;
-  std::size_t i = 0;
-  for (; i + sizeof(std::uint64_t) <= checked; i += sizeof(std::uint64_t)) {
-    std::uint64_t word;
-    std::memcpy(&word, bytes + i, sizeof word);
-    differences |= word ^ fill_word;
-  }
-  for (; i < checked; ++i) differences |= bytes[i] ^ header.fill;
-  if (differences != 0) report("write after free into block", block, "reuse after quarantine");
+  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
+  if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
   fast::deallocate(inner_of(block, header));
 }
 

@@ -14,6 +14,7 @@ constexpr unsigned shard_count = 8;
 // Small rings: a long quarantine keeps freed memory out of the caches and
 // costs more than the few extra frees it would catch.
 constexpr unsigned ring_capacity = 128;
+static_assert((ring_capacity & (ring_capacity - 1)) == 0, "ring indices wrap with a mask");
 
 struct Entry {
   void* block;
@@ -52,26 +53,27 @@ bool quarantine_hold(void* user_block, std::size_t size, ReleaseFunction release
       static_cast<std::size_t>(options::value(options::Option::quarantine_bytes)) / shard_count;
   if (size > budget / 4) return false;
 
-  // Evicted blocks are released after the lock is dropped: checking and
-  // freeing them may take a while.
-  Entry evicted[8];
+  // At most two blocks leave per block that enters, so the bytes held stay
+  // under budget; they are released after the lock is dropped.
+  void* evicted[2];
   unsigned evicted_count = 0;
   Shard& shard = shard_of_this_thread();
   shard.lock();
-  while (shard.count > 0 && evicted_count < 8 && (shard.count == ring_capacity || shard.bytes + size > budget)) {
-    evicted[evicted_count++] = shard.ring[shard.head];
-    shard.bytes -= shard.ring[shard.head].size;
-    shard.head = (shard.head + 1) % ring_capacity;
+  while (evicted_count < 2 && shard.count > 0 && (shard.count == ring_capacity || shard.bytes + size > budget)) {
+    const Entry& oldest = shard.ring[shard.head];
+    evicted[evicted_count++] = oldest.block;
+    shard.bytes -= oldest.size;
+    shard.head = (shard.head + 1) & (ring_capacity - 1);
     --shard.count;
   }
   const bool held = shard.count < ring_capacity && shard.bytes + size <= budget;
   if (held) {
-    shard.ring[(shard.head + shard.count) % ring_capacity] = Entry{user_block, size};
+    shard.ring[(shard.head + shard.count) & (ring_capacity - 1)] = Entry{user_block, size};
     ++shard.count;
     shard.bytes += size;
   }
   shard.unlock();
-  for (unsigned i = 0; i < evicted_count; ++i) release(evicted[i].block);
+  for (unsigned i = 0; i < evicted_count; ++i) release(evicted[i]);
   return held;
 }
 
@@ -84,7 +86,7 @@ void quarantine_flush(ReleaseFunction release) noexcept {
         break;
       }
       Entry entry = shard.ring[shard.head];
-      shard.head = (shard.head + 1) % ring_capacity;
+      shard.head = (shard.head + 1) & (ring_capacity - 1);
       --shard.count;
       shard.bytes -= entry.size;
       shard.unlock();
