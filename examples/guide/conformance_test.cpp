@@ -8,5 +8,4 @@
 #include "large_block_log.hpp"
 
 using LoggedFast = LargeBlockLog<globalloc::FastAllocator>;
-using LoggedSystem = LargeBlockLog<globalloc::SystemAllocator>;
-GLOBALLOC_CONFORMANCE_SUITE(LargeBlockLog, LoggedFast, LoggedSystem);
+GLOBALLOC_CONFORMANCE_SUITE(LargeBlockLogOverFast, LoggedFast);
