@@ -14,6 +14,11 @@ extern "C" {
 #define GLOBALLOC_NOEXCEPT
 #endif
 
+/** The name of the artifact's global allocator ("fast", "system", ...), defined
+ *  by the registration macro (GLOBALLOC_GLOBAL_ALLOCATOR); a program or library
+ *  without a registration of its own reaches its host's. */
+const char* globalloc_global_allocator_name(void) GLOBALLOC_NOEXCEPT;
+
 /** A block of at least `size` bytes from the fast allocator (16-byte aligned,
  *  or less for sizes under 16), or NULL with errno = ENOMEM. */
 void* globalloc_malloc(size_t size) GLOBALLOC_NOEXCEPT;
@@ -37,16 +42,16 @@ typedef struct globalloc_stats {
   uint64_t bytes_resident;       /**< resident set of the whole process, from the OS */
   uint64_t bytes_peak_resident;  /**< peak resident set of the process */
   uint64_t bytes_purged_total;   /**< bytes returned to the OS, ever */
-  uint64_t purge_operations_total;
+  uint64_t purge_operations_total; /**< ranges returned to the OS, ever (bytes_purged_total came in these) */
   uint64_t pages_in_use;         /**< pages serving the small and medium size classes */
   uint64_t large_blocks;         /**< live large blocks (one per segment) */
-  uint64_t large_bytes;
+  uint64_t large_bytes;          /**< bytes of the live large blocks (rounded up to whole OS pages) */
   uint64_t huge_blocks;          /**< live huge blocks (mapped on their own) */
-  uint64_t huge_bytes;
-  uint64_t segments_in_use;
-  uint64_t segments_cached;
+  uint64_t huge_bytes;           /**< bytes of the live huge blocks (rounded up to whole OS pages) */
+  uint64_t segments_in_use;      /**< segments serving small, medium or large blocks now */
+  uint64_t segments_cached;      /**< free segments kept mapped for reuse */
   uint64_t heaps_in_use;         /**< threads that have a heap now */
-  uint64_t heaps_created_total;
+  uint64_t heaps_created_total;  /**< thread heaps created, ever */
 } globalloc_stats;
 
 /** Fills `out` with the current statistics. */

@@ -17,8 +17,8 @@ constexpr unsigned ring_capacity = 128;
 static_assert((ring_capacity & (ring_capacity - 1)) == 0, "ring indices wrap with a mask");
 
 struct Entry {
-  void* block;
-  std::size_t size;
+  void* block = nullptr;
+  std::size_t size = 0;
 };
 
 struct alignas(64) Shard {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 
 #include "globalloc/contract.hpp"
@@ -37,7 +38,7 @@ struct EntryPoints {
       std::new_handler handler = std::get_new_handler();
       if (handler == nullptr) {
         if constexpr (policy == OnFailure::throw_bad_alloc) {
-          throw std::bad_alloc();
+          throw_bad_alloc();
         } else {
           return nullptr;
         }
@@ -45,14 +46,29 @@ struct EntryPoints {
       if constexpr (policy == OnFailure::throw_bad_alloc) {
         handler();
       } else {
+#if defined(__cpp_exceptions)
         try {
           handler();
         } catch (...) {
           return nullptr;
         }
+#else
+        handler();
+#endif
       }
       if (void* block = Ops::allocate(layout)) return block;
     }
+  }
+
+  // Code built without exceptions (the allocator core includes this header
+  // for its C API) cannot throw: a failed operator new ends the program, as
+  // the standard library built that way does.
+  [[noreturn]] static void throw_bad_alloc() {
+#if defined(__cpp_exceptions)
+    throw std::bad_alloc();
+#else
+    std::abort();
+#endif
   }
 
   template <OnFailure policy>
