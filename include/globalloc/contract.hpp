@@ -103,8 +103,12 @@ constexpr const char* allocator_name() noexcept {
 /// above the allocators (registration, adapters, tests) goes through here.
 template <Allocator A>
 struct Operations {
+  /// A's allocate: a block of at least `layout.size` bytes aligned to
+  /// `layout.align`, or null. Never throws.
   [[gnu::always_inline]] static void* allocate(Layout layout) noexcept { return A{}.allocate(layout); }
 
+  /// A's allocate_zeroed when it has one; otherwise allocate, then the first
+  /// `layout.size` bytes set to zero. Null on failure.
   [[gnu::always_inline]] static void* allocate_zeroed(Layout layout) noexcept {
     if constexpr (HasAllocateZeroed<A>) {
       return A{}.allocate_zeroed(layout);
@@ -115,18 +119,25 @@ struct Operations {
     }
   }
 
+  /// A's deallocate: frees a block allocated with `layout`.
   [[gnu::always_inline]] static void deallocate(void* block, Layout layout) noexcept {
     A{}.deallocate(block, layout);
   }
 
+  /// A's reallocate: the block moved or resized to `new_size` bytes with the
+  /// old alignment, contents kept up to the smaller size; null on failure,
+  /// with `block` untouched.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     return A{}.reallocate(block, old_layout, new_size);
   }
 
+  /// A's resize_in_place: never moves; returns the usable size afterwards,
+  /// `>= new_size` exactly when the resize succeeded.
   static std::size_t resize_in_place(void* block, Layout old_layout, std::size_t new_size) noexcept {
     return A{}.resize_in_place(block, old_layout, new_size);
   }
 
+  /// A's usable_size: the bytes a block of `layout` holds (`>= layout.size`).
   static std::size_t usable_size(Layout layout) noexcept { return A{}.usable_size(layout); }
 };
 

@@ -43,18 +43,28 @@ namespace globalloc {
 
 /// The fast allocator in the shape of the allocator contract.
 struct FastAllocator {
-  static constexpr const char* name = "fast";
+  static constexpr const char* name = "fast";  ///< the allocator's name
+  /// fast::allocate with the layout's size and alignment.
   static void* allocate(Layout layout) noexcept { return fast::allocate(layout.size, layout.align); }
+  /// fast::allocate_zeroed with the layout's size and alignment.
   static void* allocate_zeroed(Layout layout) noexcept { return fast::allocate_zeroed(layout.size, layout.align); }
+  /// fast::deallocate_sized, with the layout as the size hint; null is a no-op.
   static void deallocate(void* block, Layout layout) noexcept { fast::deallocate_sized(block, layout.size, layout.align); }
+  /// fast::reallocate keeping `old_layout.align`: null on failure with
+  /// `block` untouched; a null block allocates.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     return fast::reallocate(block, new_size, old_layout.align);
   }
+  /// fast::resize_in_place: never moves; the usable size afterwards, >= new_size
+  /// exactly on success. The layout is not needed.
   static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
     return fast::resize_in_place(block, new_size);
   }
+  /// fast::usable_size_for: the bytes a block of that layout would hold.
   static std::size_t usable_size(Layout layout) noexcept { return fast::usable_size_for(layout.size, layout.align); }
+  /// fast::deallocate; null is a no-op.
   static void deallocate(void* block) noexcept { fast::deallocate(block); }
+  /// fast::usable_size: the bytes the block really holds; 0 for null.
   static std::size_t usable_size(const void* block) noexcept { return fast::usable_size(block); }
   /// C realloc: the block keeps the default alignment.
   static void* reallocate(void* block, std::size_t new_size) noexcept {

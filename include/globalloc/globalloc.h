@@ -42,13 +42,13 @@ typedef struct globalloc_stats {
   uint64_t bytes_resident;       /**< resident set of the whole process, from the OS */
   uint64_t bytes_peak_resident;  /**< peak resident set of the process */
   uint64_t bytes_purged_total;   /**< bytes returned to the OS, ever */
-  uint64_t purge_operations_total; /**< ranges returned to the OS, ever (bytes_purged_total came in these) */
+  uint64_t purge_operations_total; /**< times a range was returned to the OS, ever */
   uint64_t pages_in_use;         /**< pages serving the small and medium size classes */
   uint64_t large_blocks;         /**< live large blocks (one per segment) */
   uint64_t large_bytes;          /**< bytes of the live large blocks (rounded up to whole OS pages) */
   uint64_t huge_blocks;          /**< live huge blocks (mapped on their own) */
   uint64_t huge_bytes;           /**< bytes of the live huge blocks (rounded up to whole OS pages) */
-  uint64_t segments_in_use;      /**< segments serving small, medium or large blocks now */
+  uint64_t segments_in_use;      /**< segments serving small, medium or large blocks now (exited threads' included) */
   uint64_t segments_cached;      /**< free segments kept mapped for reuse */
   uint64_t heaps_in_use;         /**< threads that have a heap now */
   uint64_t heaps_created_total;  /**< thread heaps created, ever */

@@ -33,22 +33,39 @@ void set_quarantine_bytes(std::size_t bytes) noexcept;
 
 namespace globalloc {
 
+/// The hardened allocator (the functions of globalloc::hardened) in the shape
+/// of the allocator contract. Misuse it detects ends the process with a
+/// one-line message instead of returning.
 struct HardenedAllocator {
-  static constexpr const char* name = "hardened";
+  static constexpr const char* name = "hardened";  ///< the allocator's name
+  /// hardened::allocate: a checked block of `layout.size` bytes, or null.
   static void* allocate(Layout layout) noexcept { return hardened::allocate(layout.size, layout.align); }
+  /// hardened::allocate_zeroed: as allocate, with the block zeroed.
   static void* allocate_zeroed(Layout layout) noexcept { return hardened::allocate_zeroed(layout.size, layout.align); }
+  /// hardened::deallocate_sized: aborts unless `layout` matches the block's
+  /// size (and its alignment, when above the default); null is a no-op.
   static void deallocate(void* block, Layout layout) noexcept {
     hardened::deallocate_sized(block, layout.size, layout.align);
   }
+  /// hardened::reallocate with `old_layout.align`: in place when the block has
+  /// room (and would not shrink below half of it), else moved; null on
+  /// failure with `block` untouched.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     return hardened::reallocate(block, new_size, old_layout.align);
   }
+  /// hardened::resize_in_place: `new_size` when the block has room for it,
+  /// else the block's unchanged size. The layout is not needed.
   static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
     return hardened::resize_in_place(block, new_size);
   }
+  /// `layout.size`: a hardened block holds exactly what was asked for.
   static std::size_t usable_size(Layout layout) noexcept { return layout.size; }
+  /// hardened::deallocate: checks the block, then frees it through the
+  /// quarantine; null is a no-op.
   static void deallocate(void* block) noexcept { hardened::deallocate(block); }
+  /// hardened::usable_size: the size the block was allocated with; 0 for null.
   static std::size_t usable_size(const void* block) noexcept { return hardened::usable_size(block); }
+  /// C realloc: hardened::reallocate with the default alignment.
   static void* reallocate(void* block, std::size_t new_size) noexcept {
     return hardened::reallocate(block, new_size, default_alignment);
   }

@@ -13,10 +13,16 @@
 
 namespace globalloc {
 
+/// Inner with the pointer-only operations added: each block is allocated
+/// from Inner with room for a header before the user pointer (16 bytes, or
+/// `align` bytes for larger alignments) that records the size and alignment
+/// asked for, so deallocate(void*) and usable_size(const void*) need no layout.
 template <Allocator Inner>
 struct WithSizeHeader {
-  static constexpr const char* name = allocator_name<Inner>();
+  static constexpr const char* name = allocator_name<Inner>();  ///< Inner's name
 
+  /// @cond
+  // The header and its arithmetic, left out of the API reference.
   // The header sits in the last 16 bytes before the user pointer; the user
   // pointer is `offset(align)` bytes into the inner block, a multiple of the
   // alignment, so the user block keeps the alignment asked for.
@@ -48,17 +54,22 @@ struct WithSizeHeader {
     *header_of(block) = Header{user.size, user.align};
     return block;
   }
+  /// @endcond
 
+  /// A block from Inner's allocate with the header in front; null when Inner
+  /// fails, the alignment is not a power of two or the size overflows.
   static void* allocate(Layout layout) noexcept {
     Layout inner;
     if (!inner_layout(layout, inner)) return nullptr;
     return finish(Operations<Inner>::allocate(inner), layout);
   }
+  /// As allocate, through Inner's allocate_zeroed.
   static void* allocate_zeroed(Layout layout) noexcept {
     Layout inner;
     if (!inner_layout(layout, inner)) return nullptr;
     return finish(Operations<Inner>::allocate_zeroed(inner), layout);
   }
+  /// Frees the block with the layout read from its header; null is a no-op.
   static void deallocate(void* block) noexcept {
     if (block == nullptr) return;
     const Header header = *header_of(block);
@@ -66,13 +77,19 @@ struct WithSizeHeader {
     inner_layout(Layout{header.size, header.align}, inner);
     Operations<Inner>::deallocate(inner_of(block, header), inner);
   }
+  /// Frees the block; the layout is ignored in favour of the header's.
   static void deallocate(void* block, Layout) noexcept { deallocate(block); }
 
+  /// The size recorded in the block's header (the size asked for); 0 for null.
   static std::size_t usable_size(const void* block) noexcept {
     return block == nullptr ? 0 : header_of(block)->size;
   }
+  /// `layout.size`: the header records exactly the size asked for.
   static std::size_t usable_size(Layout layout) noexcept { return layout.size; }
 
+  /// Resizes Inner's block in place (header included); when Inner's block
+  /// holds the new size the header records `new_size`. Returns the size in the
+  /// header afterwards (the old one on failure). The layout is ignored.
   static std::size_t resize_in_place(void* block, Layout, std::size_t new_size) noexcept {
     Header& header = *header_of(block);
     Layout old_inner, new_inner;
@@ -85,6 +102,9 @@ struct WithSizeHeader {
     return header.size;
   }
 
+  /// Always moves: a new block with the header's alignment, the contents up
+  /// to the smaller size, the old block freed. A null block allocates with
+  /// `old_layout.align`. On failure null, and `block` untouched.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     if (block == nullptr) return allocate(Layout{new_size, old_layout.align});
     const Header header = *header_of(block);
@@ -95,6 +115,8 @@ struct WithSizeHeader {
     deallocate(block);
     return moved;
   }
+  /// C realloc: as reallocate with the alignment kept from the header (for a
+  /// null block, natural_alignment(new_size)).
   static void* reallocate(void* block, std::size_t new_size) noexcept {
     return reallocate(block, Layout{0, natural_alignment(new_size)}, new_size);
   }

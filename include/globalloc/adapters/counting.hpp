@@ -11,24 +11,30 @@
 
 namespace globalloc {
 
+/// A snapshot of the counters of one Counting<Inner, Tag> type.
 struct AllocationCounts {
-  unsigned long allocations;
-  unsigned long deallocations;
-  unsigned long reallocations;
-  unsigned long failures;
-  std::size_t live_bytes;
-  std::size_t peak_bytes;
+  unsigned long allocations;    ///< successful allocate and allocate_zeroed calls
+  unsigned long deallocations;  ///< deallocations of non-null blocks
+  unsigned long reallocations;  ///< successful reallocate calls
+  unsigned long failures;       ///< allocate, allocate_zeroed and reallocate calls that returned null
+  std::size_t live_bytes;       ///< bytes requested and not yet freed (usable size for pointer-only frees)
+  std::size_t peak_bytes;       ///< the highest live_bytes seen since the start or the last reset()
 };
 
+/// An allocator that forwards every operation to Inner and counts them
+/// (operations, failures, live and peak bytes). The counters are shared by
+/// every use of the same <Inner, Tag> type and updated with relaxed atomics.
 template <Allocator Inner, class Tag = void>
 struct Counting {
-  static constexpr const char* name = "counting";
-  using Ops = Operations<Inner>;
+  static constexpr const char* name = "counting";  ///< the allocator's name
+  using Ops = Operations<Inner>;                    ///< how Inner is called
 
+  /// The current counters (each read on its own: not one atomic snapshot).
   static AllocationCounts counts() noexcept {
     return AllocationCounts{state.allocations.load(), state.deallocations.load(), state.reallocations.load(),
                             state.failures.load(), state.live.load(), state.peak.load()};
   }
+  /// Sets every counter, live and peak bytes included, back to zero.
   static void reset() noexcept {
     state.allocations = 0;
     state.deallocations = 0;
@@ -38,13 +44,23 @@ struct Counting {
     state.peak = 0;
   }
 
+  /// @name Contract operations
+  /// Inner's operations; a successful allocation adds its requested size to
+  /// the live bytes, a free subtracts it, a null result counts as a failure.
+  /// @{
+
+  /// Inner's allocate, counted.
   static void* allocate(Layout layout) noexcept { return counted(Ops::allocate(layout), layout.size); }
+  /// Inner's allocate_zeroed, counted.
   static void* allocate_zeroed(Layout layout) noexcept { return counted(Ops::allocate_zeroed(layout), layout.size); }
+  /// Inner's deallocate; a null block is not passed on nor counted.
   static void deallocate(void* block, Layout layout) noexcept {
     if (block == nullptr) return;
     released(layout.size);
     Ops::deallocate(block, layout);
   }
+  /// Inner's reallocate; on success the live bytes move from the old size
+  /// (0 for a null block) to `new_size`.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
     void* moved = Ops::reallocate(block, old_layout, new_size);
     if (moved == nullptr) {
@@ -56,6 +72,8 @@ struct Counting {
     state.live.fetch_sub(block == nullptr ? 0 : old_layout.size, std::memory_order_relaxed);
     return moved;
   }
+  /// Inner's resize_in_place; when it succeeds the live bytes move from the
+  /// old size to `new_size`.
   static std::size_t resize_in_place(void* block, Layout old_layout, std::size_t new_size) noexcept {
     const std::size_t usable = Ops::resize_in_place(block, old_layout, new_size);
     if (usable >= new_size) {
@@ -64,10 +82,16 @@ struct Counting {
     }
     return usable;
   }
+  /// Inner's usable_size, not counted.
   static std::size_t usable_size(Layout layout) noexcept { return Ops::usable_size(layout); }
+
+  /// @}
 
   // Pointer-only operations when Inner has them; live bytes then count the
   // block's usable size, the only size known.
+
+  /// Inner's pointer-only deallocate (only when Inner has the pointer-only
+  /// pair); subtracts the block's usable size from the live bytes. Null is a no-op.
   static void deallocate(void* block) noexcept
     requires HasPointerOnlyOperations<Inner>
   {
@@ -75,6 +99,7 @@ struct Counting {
     released(Inner{}.usable_size(static_cast<const void*>(block)));
     Inner{}.deallocate(block);
   }
+  /// Inner's usable_size of a block (only when Inner has the pointer-only pair).
   static std::size_t usable_size(const void* block) noexcept
     requires HasPointerOnlyOperations<Inner>
   {

@@ -9,6 +9,9 @@
 
 namespace globalloc {
 
+/// A std::pmr::memory_resource that allocates from A: do_allocate throws
+/// std::bad_alloc when A returns null, do_deallocate passes the size and
+/// alignment back to A, and any two MemoryResource<A> compare equal.
 template <Allocator A>
 class MemoryResource final : public std::pmr::memory_resource {
  private:
