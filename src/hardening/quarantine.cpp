@@ -39,11 +39,17 @@ struct alignas(64) Shard {
 
 constinit Shard shards[shard_count];
 
-// A shard per thread, picked from the address of a thread-local byte.
+// A shard per thread, handed out round-robin the first time a thread frees,
+// so threads rarely share a lock (hashing thread addresses does not spread:
+// thread stacks sit at the same offsets of equal-sized mappings).
+constinit std::atomic<unsigned> next_shard{0};
+
 Shard& shard_of_this_thread() noexcept {
-  static thread_local constinit char marker [[gnu::tls_model("initial-exec")]] = 0;
-  const auto address = reinterpret_cast<std::uintptr_t>(&marker);
-  return shards[(address >> 12) % shard_count];
+  static thread_local constinit unsigned assigned [[gnu::tls_model("initial-exec")]] = 0;
+  if (assigned == 0) [[unlikely]] {
+    assigned = next_shard.fetch_add(1, std::memory_order_relaxed) % shard_count + 1;
+  }
+  return shards[assigned - 1];
 }
 
 }  // namespace
