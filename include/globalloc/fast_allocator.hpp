@@ -15,6 +15,10 @@ namespace globalloc::fast {
 /// null when memory is exhausted or the request cannot be met. Size 0 gives a
 /// unique pointer.
 [[nodiscard]] void* allocate(std::size_t size, std::size_t align) noexcept;
+/// allocate(size, natural_alignment(size)): the request of malloc(size) and
+/// operator new(size), served from a table that needs no alignment arithmetic.
+/// Sets errno to ENOMEM when it fails.
+[[nodiscard]] void* allocate_natural(std::size_t size) noexcept;
 /// As allocate, with the block's first `size` bytes zero.
 [[nodiscard]] void* allocate_zeroed(std::size_t size, std::size_t align) noexcept;
 /// Frees a block this allocator returned; null is a no-op.
@@ -44,8 +48,24 @@ namespace globalloc {
 /// The fast allocator in the shape of the allocator contract.
 struct FastAllocator {
   static constexpr const char* name = "fast";  ///< the allocator's name
-  /// fast::allocate with the layout's size and alignment.
-  static void* allocate(Layout layout) noexcept { return fast::allocate(layout.size, layout.align); }
+  /// deallocate never changes errno (its system calls restore it), so free()
+  /// needs no save and restore around it.
+  static constexpr bool preserves_errno = true;
+  /// deallocate(nullptr) is a no-op found off the fast path (no segment is
+  /// registered at address 0), so free() needs no null test of its own.
+  static constexpr bool deallocate_accepts_null = true;
+  /// A null result from allocate for a natural layout (malloc's) has set
+  /// errno to ENOMEM already, so malloc() can return it as it is (and
+  /// tail-call the allocator).
+  static constexpr bool allocate_sets_errno = true;
+  /// fast::allocate with the layout's size and alignment; fast::allocate_natural
+  /// (which sets errno to ENOMEM on failure) when the alignment is the natural one.
+  static void* allocate(Layout layout) noexcept {
+    // Folds to the first call when the layout comes from malloc(size) or
+    // operator new(size) (align == natural_alignment(size) by construction).
+    if (layout.align == natural_alignment(layout.size)) return fast::allocate_natural(layout.size);
+    return fast::allocate(layout.size, layout.align);
+  }
   /// fast::allocate_zeroed with the layout's size and alignment.
   static void* allocate_zeroed(Layout layout) noexcept { return fast::allocate_zeroed(layout.size, layout.align); }
   /// fast::deallocate_sized, with the layout as the size hint; null is a no-op.

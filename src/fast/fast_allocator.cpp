@@ -9,6 +9,7 @@
 // line, so these two stay a handful of instructions each.
 #include "globalloc/fast_allocator.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include "fast/heap.hpp"
@@ -29,7 +30,6 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
   void* block = page->free;
   if (block == page->sentinel()) [[unlikely]] return nullptr;
   page->free = page->decode(static_cast<Block*>(block)->encoded_next);
-  static_cast<Block*>(block)->encoded_next = 0;
   ++page->used;
   return block;
 }
@@ -40,7 +40,7 @@ void* allocate_class(unsigned size_class) noexcept {
   return heap_allocate_slow(size_class);
 }
 
-[[gnu::noinline]] void* allocate_generic(std::size_t size, std::size_t alignment, bool zero) noexcept {
+void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool zero) noexcept {
   if (!is_valid_alignment(alignment)) return nullptr;
   if (size == 0) size = 16;  // as on the fast path: size 0 is served by the 16-byte class
   void* block;
@@ -53,6 +53,18 @@ void* allocate_class(unsigned size_class) noexcept {
     block = allocate_class(size_class);
   }
   if (zero && block != nullptr) std::memset(block, 0, size);
+  return block;
+}
+
+[[gnu::noinline]] void* allocate_generic(std::size_t size, std::size_t alignment, bool zero) noexcept {
+  return allocate_generic_unchecked(size, alignment, zero);
+}
+
+/// allocate_natural past its fast path: a null result sets errno to ENOMEM,
+/// so malloc needs no test of its own (FastAllocator::allocate_sets_errno).
+[[gnu::noinline]] void* allocate_natural_slow(std::size_t size) noexcept {
+  void* block = allocate_generic_unchecked(size, natural_alignment(size), false);
+  if (block == nullptr) [[unlikely]] errno = ENOMEM;
   return block;
 }
 
@@ -72,10 +84,6 @@ Segment* find_segment(const void* block) noexcept {
   if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "free");
 }
 
-[[gnu::noinline, gnu::cold]] void free_suspected_double(ThreadHeap* heap, Page* page, Block* block) noexcept {
-  if (page_has_free_block(page, block)) report_double_free(block, "free");
-  heap_free_local(heap, page, block);
-}
 
 bool is_small_kind(const Segment* segment) noexcept {
   return segment->kind == SegmentKind::small || segment->kind == SegmentKind::medium;
@@ -91,14 +99,26 @@ void* allocate(std::size_t size, std::size_t alignment) noexcept {
     void* block = page->free;
     if (block != page->sentinel()) [[likely]] {
       page->free = page->decode(static_cast<Block*>(block)->encoded_next);
-      // Clear the link: a block freed without being written must not look
-      // like a free block to the double-free check.
-      static_cast<Block*>(block)->encoded_next = 0;
       ++page->used;
       return block;
     }
   }
   return allocate_generic(size, alignment, false);
+}
+
+void* allocate_natural(std::size_t size) noexcept {
+  // The malloc / operator new(size) path: no alignment arithmetic, the
+  // natural table already folds the rounding to 16 in.
+  if (size <= Config::direct_size_max) [[likely]] {
+    Page* page = thread_heap->natural[(size + 7) >> 3];
+    void* block = page->free;
+    if (block != page->sentinel()) [[likely]] {
+      page->free = page->decode(static_cast<Block*>(block)->encoded_next);
+      ++page->used;
+      return block;
+    }
+  }
+  return allocate_natural_slow(size);
 }
 
 void* allocate_zeroed(std::size_t size, std::size_t alignment) noexcept {
@@ -130,14 +150,14 @@ void deallocate(void* pointer) noexcept {
   if constexpr (Config::mitigations.detect_interior_free) {
     if (!page_is_block_start(page, address)) [[unlikely]] report_invalid_free(pointer, "free");
   }
+  void* const head = page->local_free;
   if constexpr (Config::mitigations.detect_double_free) {
-    const auto link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
-    if (((link ^ address) >> Config::segment_shift) == 0) [[unlikely]] {
-      free_suspected_double(heap, page, block);
-      return;
-    }
+    // The block just freed is the head of the local list: an immediate
+    // double free. Compared, not read: the block itself is not touched
+    // before the store of its link (a load of a cold block would stall).
+    if (head == pointer) [[unlikely]] report_double_free(pointer, "free");
   }
-  block->encoded_next = page->encode(page->local_free);
+  block->encoded_next = page->encode(head);
   page->local_free = block;
   if (--page->used == 0) [[unlikely]] heap_page_emptied(heap, page);
 }
@@ -183,7 +203,7 @@ bool owns(const void* block) noexcept {
   if (!is_small_kind(segment)) return block == page->area;
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   const auto area = reinterpret_cast<std::uintptr_t>(page->area);
-  return address >= area && page_is_block_start(page, address) && (address - area) / page->block_size < page->capacity;
+  return address >= area && page_is_block_start(page, address) && (address - area) / page->block_size < page->capacity.load(std::memory_order_relaxed);
 }
 
 std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {

@@ -105,7 +105,19 @@ void set_current(ThreadHeap* heap, unsigned size_class) noexcept {
     // come with alignment 16, and the fast path does not look at it.
     const std::size_t first = size_class == 0 ? 1 : class_size(size_class - 1) / 8 + 1;
     for (std::size_t index = first; index <= size / 8; ++index) heap->direct[index] = page;
-    if (size == 16) heap->direct[0] = page;
+    if (size == 16) {
+      heap->direct[0] = page;
+      heap->natural[0] = page;
+    }
+    constexpr auto ranges = [] {
+      struct Table {
+        NaturalRange range[class_count];
+      } table{};
+      for (unsigned size_class = 0; size_class < class_count; ++size_class) table.range[size_class] = natural_range(size_class);
+      return table;
+    }();
+    const NaturalRange range = ranges.range[size_class];
+    for (std::size_t index = range.first; index <= range.last; ++index) heap->natural[index] = page;
   }
 }
 
@@ -211,7 +223,7 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
   if (page->free == page->sentinel() && page->local_free != page->sentinel()) page_collect_local(page);
   if (page->used == 0) return release_page(heap, page);
   const bool has_room = page->free != page->sentinel() || page->local_free != page->sentinel() ||
-                        page->capacity < page->reserved;
+                        page->capacity.load(std::memory_order_relaxed) < page->reserved;
   if (!has_room) {
     std::uintptr_t expected = 0;
     if (page->remote.compare_exchange_strong(expected, remote_notify_bit, std::memory_order_acq_rel)) {
@@ -360,7 +372,6 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     if (page->free != page->sentinel()) {
       Block* block = static_cast<Block*>(page->free);
       page->free = page->decode(block->encoded_next);
-      block->encoded_next = 0;
       ++page->used;
       return block;
     }
@@ -391,7 +402,7 @@ void free_slow(Page* page, void* pointer) noexcept {
   }
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
   if (!page->in_use || address < reinterpret_cast<std::uintptr_t>(page->area) || !page_is_block_start(page, address) ||
-      (address - reinterpret_cast<std::uintptr_t>(page->area)) / page->block_size >= page->capacity) {
+      (address - reinterpret_cast<std::uintptr_t>(page->area)) / page->block_size >= page->capacity.load(std::memory_order_relaxed)) {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
     return;
   }

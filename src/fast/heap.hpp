@@ -29,6 +29,10 @@ struct ThreadHeap {
   /// direct[(size + 7) / 8] is the current page of that size's class; the
   /// empty page when the class has none.
   Page* direct[direct_entry_count];
+  /// natural[(size + 7) / 8] is the current page of the class serving `size`
+  /// at its natural alignment (natural_class_of_index): the malloc and
+  /// operator new(size) fast path, which then needs no alignment arithmetic.
+  Page* natural[direct_entry_count];
   /// current[class]: the same for every class.
   Page* current[class_count];
   PageQueue queues[class_count];  ///< pages with free blocks (or room to carve); first is current
@@ -44,9 +48,10 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0},
         key_seed{0}, pool_next{nullptr}, in_use{false} {
     for (auto& entry : direct) entry = empty_page;
+    for (auto& entry : natural) entry = empty_page;
     for (auto& entry : current) entry = empty_page;
   }
 };

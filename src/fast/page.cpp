@@ -14,7 +14,7 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
   page->local_free = page->sentinel();
   page->key = key;
   page->used = 0;
-  page->capacity = 0;
+  page->capacity.store(0, std::memory_order_relaxed);
   page->area = area;
   page->block_size = block;
   page->divisor_magic = UINT64_MAX / block + 1;
@@ -28,13 +28,14 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
 }
 
 bool page_extend(Page* page) noexcept {
-  const std::uint32_t left = page->reserved - page->capacity;
+  const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
+  const std::uint32_t left = page->reserved - carved;
   if (left == 0) return false;
   const std::size_t block = page->block_size;
   std::uint32_t count = static_cast<std::uint32_t>(Config::page_extend_bytes / block);
   if (count == 0) count = 1;
   if (count > left) count = left;
-  char* first = page->area + std::size_t{page->capacity} * block;
+  char* first = page->area + std::size_t{carved} * block;
   // Link the new blocks in address order so consecutive allocations are adjacent.
   char* cursor = first;
   for (std::uint32_t i = 1; i < count; ++i) {
@@ -44,7 +45,7 @@ bool page_extend(Page* page) noexcept {
   }
   reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(page->free);
   page->free = reinterpret_cast<Block*>(first);
-  page->capacity += count;
+  page->capacity.store(carved + count, std::memory_order_relaxed);
   return true;
 }
 
@@ -78,7 +79,7 @@ std::uint32_t page_collect_remote(Page* page, bool clear_notify) noexcept {
 namespace {
 bool list_contains(const Page* page, const void* list, const void* block) noexcept {
   // Bounded walk: a corrupted or cyclic list must not hang the check.
-  for (std::uint32_t steps = 0; list != page->sentinel() && list != nullptr && steps <= page->capacity; ++steps) {
+  for (std::uint32_t steps = 0; list != page->sentinel() && list != nullptr && steps <= page->capacity.load(std::memory_order_relaxed); ++steps) {
     if (list == block) return true;
     list = page->decode(static_cast<const Block*>(list)->encoded_next);
   }

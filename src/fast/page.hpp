@@ -34,7 +34,10 @@ struct alignas(128) Page {
   void* free = nullptr;                              ///< ends at sentinel()
   std::uintptr_t key = 0;                      ///< XOR key of every link in this page
   std::uint32_t used = 0;                      ///< blocks out of free/local_free, +1 while current
-  std::uint32_t capacity = 0;                  ///< blocks carved so far
+  /// Blocks carved so far. Atomic because a remote free validates the block
+  /// against it (free_slow) while the owner carves more (page_extend): only
+  /// the owner writes it, and it only grows while the page is in use.
+  std::atomic<std::uint32_t> capacity{0};
   void* local_free = nullptr;                        ///< ends at sentinel()
   std::atomic<std::uintptr_t> owner_tag{0};   ///< owning heap when in its queue; heap|1 when full; 0 otherwise
   std::atomic<std::uintptr_t> remote{0};      ///< null-terminated list of remote frees | remote_notify_bit

@@ -57,4 +57,38 @@ constexpr unsigned class_for_aligned(std::size_t size, std::size_t alignment) no
   return class_count;
 }
 
+/// The class serving entry `index` of the per-heap natural table: requests
+/// of (index - 1) * 8 + 1 .. index * 8 bytes at their natural alignment (what
+/// malloc and operator new(size) ask for: 16 from 16 bytes on, 8 below), so
+/// sizes above 16 are rounded to a multiple of 16 first. Entry 0 (size 0) is
+/// the 16-byte class, as everywhere.
+constexpr unsigned natural_class_of_index(std::size_t index) noexcept {
+  if (index == 0) return class_of(16);
+  const std::size_t size = index * 8;
+  return class_of(size > 16 ? (size + 15) & ~std::size_t{15} : size);
+}
+
+/// Entries [natural_first, natural_last] of the natural table belong to a
+/// class (for i >= 1 the mapping is monotonic, so each class owns one run;
+/// entry 0 is added separately for the 16-byte class). first > last when the
+/// class owns none (classes not a multiple of 16 above 16 bytes).
+struct NaturalRange {
+  std::uint8_t first;
+  std::uint8_t last;
+};
+
+constexpr NaturalRange natural_range(unsigned size_class) noexcept {
+  NaturalRange range{1, 0};
+  bool found = false;
+  for (std::size_t index = 1; index < direct_entry_count; ++index) {
+    if (natural_class_of_index(index) != size_class) continue;
+    if (!found) range.first = static_cast<std::uint8_t>(index);
+    range.last = static_cast<std::uint8_t>(index);
+    found = true;
+  }
+  return range;
+}
+
+static_assert(direct_entry_count <= 256, "natural ranges are stored in bytes");
+
 }  // namespace globalloc::fast

