@@ -27,7 +27,7 @@ void set_block(Page* page, char* block, std::size_t usable) noexcept {
   page->block_size = usable;
   page->divisor_magic = 0;
   page->used = 1;
-  page->capacity = 1;
+  page->capacity.store(1, std::memory_order_relaxed);
   page->reserved = 1;
   page->size_class = 0;
   page->in_use = true;
@@ -37,11 +37,74 @@ void set_block(Page* page, char* block, std::size_t usable) noexcept {
   page->remote.store(0, std::memory_order_relaxed);
 }
 
-void* huge_allocate(std::size_t rounded, std::size_t alignment) noexcept {
+/// Sets up a huge segment header at `start` (its fields may hold a previous
+/// use's values) for a block at `offset`.
+void* huge_format(char* start, std::size_t offset, std::size_t rounded, std::size_t total) noexcept {
+  auto* segment = reinterpret_cast<Segment*>(start);
+  segment->kind = SegmentKind::huge;
+  segment->page_shift = Config::segment_shift;
+  segment->page_count = 1;
+  segment->used_pages = 1;
+  segment->free_pages = 0;
+  segment->dirty_pages = 0;
+  segment->purge_deadline_ms = 0;
+  segment->owner = nullptr;
+  segment->next = nullptr;
+  segment->prev = nullptr;
+  segment->mapping_size = total;
+  segment->touched_end = total;
+  set_block(&segment->pages[0], start + offset, rounded);
+  segment_register(segment);
+  count(counters.huge_blocks, 1);
+  count(counters.huge_bytes, static_cast<std::int64_t>(rounded));
+  return start + offset;
+}
+
+/// A huge block from a cached mapping (its pages still resident): trimmed,
+/// grown in place or moved with mremap as needed. Null when none is cached.
+void* huge_allocate_cached(std::size_t rounded, bool zero) noexcept {
+  const std::size_t offset = segment_header_size;
+  const std::size_t total = offset + rounded;
+  Segment* segment = huge_cache_take(total);
+  if (segment == nullptr) return nullptr;
+  std::size_t have = segment->mapping_size;
+  const std::size_t dirty = have;
+  if (have > total) {
+    // Give the tail back unless it is small.
+    if (have - total >= (std::size_t{1} << 20) || have - total > total / 4) {
+      platform::release(reinterpret_cast<char*>(segment) + total, have - total);
+      count(counters.bytes_mapped, -static_cast<std::int64_t>(have - total));
+      count(counters.bytes_committed, -static_cast<std::int64_t>(have - total));
+      have = total;
+    }
+  } else if (have < total) {
+    if (!platform::resize_in_place(segment, have, total)) {
+      auto* moved = static_cast<Segment*>(platform::move_aligned(segment, have, total, segment_size));
+      if (moved == nullptr) {
+        count(counters.bytes_mapped, -static_cast<std::int64_t>(have));
+        count(counters.bytes_committed, -static_cast<std::int64_t>(have));
+        platform::release(segment, have);
+        return nullptr;
+      }
+      segment = moved;
+    }
+    count(counters.bytes_mapped, static_cast<std::int64_t>(total - have));
+    count(counters.bytes_committed, static_cast<std::int64_t>(total - have));
+    have = total;
+  }
+  char* start = reinterpret_cast<char*>(segment);
+  if (zero) std::memset(start + offset, 0, (dirty < total ? dirty : total) - offset);
+  return huge_format(start, offset, rounded, have);
+}
+
+void* huge_allocate(std::size_t rounded, std::size_t alignment, bool zero) noexcept {
   const std::size_t offset =
       alignment >= segment_size ? segment_size : (alignment > segment_header_size ? alignment : segment_header_size);
   if (rounded > SIZE_MAX / 2 - offset) return nullptr;
   const std::size_t total = offset + rounded;
+  if (offset == segment_header_size) {
+    if (void* block = huge_allocate_cached(rounded, zero)) return block;
+  }
   char* start;
   if (alignment <= segment_size) {
     start = static_cast<char*>(platform::reserve_aligned(total, segment_size));
@@ -59,20 +122,9 @@ void* huge_allocate(std::size_t rounded, std::size_t alignment) noexcept {
     char* end = start + total;
     if (base + padded > end) platform::release(end, static_cast<std::size_t>(base + padded - end));
   }
-  auto* segment = reinterpret_cast<Segment*>(start);  // fresh mapping: every field reads zero
-  segment->kind = SegmentKind::huge;
-  segment->page_shift = Config::segment_shift;
-  segment->page_count = 1;
-  segment->used_pages = 1;
-  segment->mapping_size = total;
-  segment->touched_end = total;
-  set_block(&segment->pages[0], start + offset, rounded);
-  segment_register(segment);
   count(counters.bytes_mapped, static_cast<std::int64_t>(total));
   count(counters.bytes_committed, static_cast<std::int64_t>(total));
-  count(counters.huge_blocks, 1);
-  count(counters.huge_bytes, static_cast<std::int64_t>(rounded));
-  return start + offset;
+  return huge_format(start, offset, rounded, total);
 }
 
 }  // namespace
@@ -81,9 +133,9 @@ void* large_allocate(std::size_t size, std::size_t alignment, bool zero) noexcep
   std::size_t rounded = 0;
   if (size > SIZE_MAX / 2 || !round_to_os_pages(size, &rounded)) return nullptr;
   const std::size_t offset = alignment > segment_header_size ? alignment : segment_header_size;
-  if (alignment > segment_size / 2 || rounded > segment_size - offset) return huge_allocate(rounded, alignment);
+  if (alignment > segment_size / 2 || rounded > segment_size - offset) return huge_allocate(rounded, alignment, zero);
 
-  Segment* segment = segment_acquire(SegmentKind::large);
+  Segment* segment = segment_acquire(SegmentKind::large, offset + rounded);
   if (segment == nullptr) return nullptr;
   segment->free_pages = 0;
   segment->used_pages = 1;

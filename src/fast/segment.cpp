@@ -21,6 +21,13 @@ SpinLock cache_lock;
 Segment* cache_head = nullptr;  // most recently cached first
 unsigned cache_count = 0;
 
+// Freed huge mappings, under cache_lock too (so the fork handlers cover it).
+constexpr unsigned huge_cache_capacity = 16;
+constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
+Segment* huge_cache[huge_cache_capacity];
+unsigned huge_cache_count = 0;
+std::size_t huge_cache_bytes = 0;
+
 unsigned shift_for(SegmentKind kind) noexcept {
   switch (kind) {
     case SegmentKind::small: return Config::small_page_shift;
@@ -69,13 +76,21 @@ void segment_unregister(Segment* segment) noexcept {
   segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(0, std::memory_order_release);
 }
 
-Segment* segment_acquire(SegmentKind kind) noexcept {
+Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   Segment* segment = nullptr;
   {
     LockGuard guard(cache_lock);
     if (cache_head != nullptr) {
-      segment = cache_head;
-      cache_head = segment->next;
+      Segment** pick = &cache_head;
+      if (want_touched > segment_header_size && cache_head->touched_end < want_touched) {
+        // A large block: the segment that saves the most page faults.
+        for (Segment** link = &cache_head->next; *link != nullptr; link = &(*link)->next) {
+          if ((*link)->touched_end > (*pick)->touched_end) pick = link;
+          if ((*pick)->touched_end >= want_touched) break;
+        }
+      }
+      segment = *pick;
+      *pick = segment->next;
       --cache_count;
     }
   }
@@ -107,9 +122,44 @@ Segment* segment_acquire(SegmentKind kind) noexcept {
   return segment;
 }
 
+Segment* huge_cache_take(std::size_t total) noexcept {
+  LockGuard guard(cache_lock);
+  if (huge_cache_count == 0) return nullptr;
+  unsigned best = huge_cache_count;
+  unsigned largest = 0;
+  for (unsigned index = 0; index < huge_cache_count; ++index) {
+    const std::size_t size = huge_cache[index]->mapping_size;
+    if (size > huge_cache[largest]->mapping_size) largest = index;
+    if (size >= total && (best == huge_cache_count || size < huge_cache[best]->mapping_size)) best = index;
+  }
+  if (best == huge_cache_count) best = largest;
+  Segment* segment = huge_cache[best];
+  huge_cache[best] = huge_cache[--huge_cache_count];
+  huge_cache_bytes -= segment->mapping_size;
+  return segment;
+}
+
+bool huge_cache_put(Segment* segment) noexcept {
+  const long delay = purge_delay_ms();
+  if (delay == 0) return false;  // purge at once: unmap
+  segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
+  LockGuard guard(cache_lock);
+  if (huge_cache_count == huge_cache_capacity || huge_cache_bytes + segment->mapping_size > huge_cache_bytes_max) {
+    return false;
+  }
+  huge_cache[huge_cache_count++] = segment;
+  huge_cache_bytes += segment->mapping_size;
+  return true;
+}
+
 void segment_release(Segment* segment) noexcept {
   segment_unregister(segment);
   if (segment->kind == SegmentKind::huge) {
+    // A plainly placed block (not over-aligned) can serve the next huge
+    // request of about its size without new page faults.
+    if (segment->pages[0].area == reinterpret_cast<char*>(segment) + segment_header_size && huge_cache_put(segment)) {
+      return;
+    }
     count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
     count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
     platform::release(segment, segment->mapping_size);
@@ -213,8 +263,20 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
 
 void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
   Segment* to_unmap = nullptr;
+  Segment* huge_to_unmap = nullptr;
   {
     LockGuard guard(cache_lock);
+    for (unsigned index = 0; index < huge_cache_count;) {
+      Segment* segment = huge_cache[index];
+      if (force || (segment->purge_deadline_ms != 0 && segment->purge_deadline_ms <= now_ms)) {
+        huge_cache[index] = huge_cache[--huge_cache_count];
+        huge_cache_bytes -= segment->mapping_size;
+        segment->next = huge_to_unmap;
+        huge_to_unmap = segment;
+        continue;
+      }
+      ++index;
+    }
     Segment** link = &cache_head;
     while (*link != nullptr) {
       Segment* segment = *link;
@@ -233,6 +295,13 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
       }
       link = &segment->next;
     }
+  }
+  while (huge_to_unmap != nullptr) {
+    Segment* segment = huge_to_unmap;
+    huge_to_unmap = segment->next;
+    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
+    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    platform::release(segment, segment->mapping_size);
   }
   while (to_unmap != nullptr) {
     Segment* segment = to_unmap;

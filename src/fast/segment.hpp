@@ -69,7 +69,19 @@ inline Page* segment_page_of(Segment* segment, const void* address) noexcept {
 
 /// A segment of `kind` (small, medium or large) from the cache or the OS, its
 /// pages all free and registered in the segment map. Null when out of memory.
-Segment* segment_acquire(SegmentKind kind) noexcept;
+/// `want_touched`: bytes from the header the caller will use at once; the
+/// cache prefers a segment whose resident part already covers them (no page
+/// faults), else the most resident one.
+Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcept;
+
+/// Huge mappings whose block was freed are kept (bounded, purged after the
+/// delay) so that the next huge block reuses their resident pages instead of
+/// mapping and faulting fresh ones. take: the smallest cached mapping of at
+/// least `total` bytes, else the largest (the caller grows it); null when the
+/// cache is empty. The segment is unregistered while cached.
+Segment* huge_cache_take(std::size_t total) noexcept;
+/// Caches a huge segment (already unregistered); false when the cache is full.
+bool huge_cache_put(Segment* segment) noexcept;
 
 /// Unregisters a segment whose blocks are all free and caches or unmaps it.
 void segment_release(Segment* segment) noexcept;
