@@ -13,6 +13,7 @@
 
 #include "fast/segment.hpp"
 #include "globalloc/fast_allocator.hpp"
+#include "hardening/guarded_blocks.hpp"
 #include "hardening/mitigations.hpp"
 #include "hardening/quarantine.hpp"
 #include "options/options.hpp"
@@ -31,8 +32,10 @@ struct Header {
   std::uint32_t align;
   std::uint8_t state;
   std::uint8_t fill;           // the byte a freed block was filled with
-  std::uint16_t check;         // keyed hash of address and size
+  std::uint8_t check;          // keyed hash of address and size
+  std::uint8_t flags;          // block_is_guarded
 };
+constexpr std::uint8_t block_is_guarded = 1;
 static_assert(sizeof(Header) == 16);
 
 constexpr std::uint8_t state_live = 0xA7;
@@ -77,13 +80,14 @@ inline Header& header_of(void* block) noexcept {
 inline char* inner_of(void* block, const Header& header) noexcept {
   return static_cast<char*>(block) - offset_for(header.align);
 }
-inline std::uint16_t check_of(const void* block, std::size_t size) noexcept {
-  return static_cast<std::uint16_t>(mix(address_of(block) ^ size ^ secret()) >> 48);
+inline std::uint8_t check_of(const void* block, std::size_t size) noexcept {
+  return static_cast<std::uint8_t>(mix(address_of(block) ^ size ^ secret()) >> 56);
 }
 inline std::uint64_t canary_of(const void* block) noexcept { return mix(address_of(block) + secret()); }
 
-void write_block_metadata(void* block, std::size_t size, std::size_t align) noexcept {
+void write_block_metadata(void* block, std::size_t size, std::size_t align, std::uint8_t flags) noexcept {
   Header& header = header_of(block);
+  header.flags = flags;
   header.encoded_size = size ^ secret() ^ address_of(block);
   header.align = static_cast<std::uint32_t>(align);
   header.state = state_live;
@@ -142,7 +146,9 @@ struct Validated {
 Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
   if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
     if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
-    if (!header_is_in_our_memory(block)) report("free of invalid pointer", block, operation);
+    if (!header_is_in_our_memory(block) && !hardening::guarded_is_registered(block)) {
+      report("free of invalid pointer", block, operation);
+    }
   }
   Header& header = header_of(block);
   if constexpr (mitigations.has(Mitigation::double_free)) {
@@ -166,6 +172,12 @@ Validated validate(void* block, const char* operation, const char* freed_error) 
 // place only down to half the room, so a shrunk block does not pin memory.
 enum class Shrink { any, to_half };
 bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shrink shrink) noexcept {
+  // A guarded block ends at its guard page: it can only shrink, and only
+  // when asked not to move (realloc moves it to keep the guard adjacent).
+  if (header.flags & block_is_guarded) {
+    const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
+    return shrink == Shrink::any && new_size <= size;
+  }
   const std::size_t offset = offset_for(header.align);
   const std::size_t inner_usable = fast::usable_size(inner_of(block, header));
   if (new_size >= max_block_size || inner_usable < offset + canary_size) return false;
@@ -184,13 +196,23 @@ struct FreedBytes {
 alignas(64) constexpr FreedBytes freed_bytes{};
 alignas(64) constexpr unsigned char zero_bytes[fill_check_limit] = {};
 
+// Gives the block's memory back: unmaps a guarded block, frees any other to
+// the fast allocator.
+void release_memory(void* block, const Header& header) noexcept {
+  if (header.flags & block_is_guarded) {
+    hardening::guarded_unmap(block);
+  } else {
+    fast::deallocate(inner_of(block, header));
+  }
+}
+
 void release_to_fast_allocator(void* block) noexcept {
   Header& header = header_of(block);
   const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
   const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
   if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
-  fast::deallocate(inner_of(block, header));
+  release_memory(block, header);
 }
 
 // Fills what the quarantine checks later (everything, with zero_on_free),
@@ -221,22 +243,31 @@ void free_checked(void* block, const Validated& validated) noexcept {
     header.fill = zero_everything ? 0 : freed_pattern;
     const std::size_t held_bytes = fill_freed_block(block, validated.size, header.fill, zero_everything);
     if (hardening::quarantine_hold(block, held_bytes, release_to_fast_allocator)) return;
-    fast::deallocate(inner_of(block, header));
+    release_memory(block, header);
   } else {
     if ((options::value(options::Option::zero_on_free) != 0)) std::memset(block, 0, validated.size);
-    fast::deallocate(inner_of(block, header));
+    release_memory(block, header);
   }
 }
 
 void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
   if (!is_valid_alignment(align)) return nullptr;
-  const std::size_t offset = offset_for(align);
   if (size >= max_block_size) return nullptr;
+  if constexpr (mitigations.has(Mitigation::guard_pages)) {
+    if (size >= hardening::guarded_block_min) {
+      // A fresh mapping reads as zero, so zeroed blocks need no memset.
+      if (void* block = hardening::guarded_map(sizeof(Header), size + canary_size, align)) {
+        write_block_metadata(block, size, align, block_is_guarded);
+        return block;
+      }
+    }
+  }
+  const std::size_t offset = offset_for(align);
   const std::size_t inner_size = offset + size + canary_size;
   void* inner = zeroed ? fast::allocate_zeroed(inner_size, offset) : fast::allocate(inner_size, offset);
   if (inner == nullptr) return nullptr;
   void* block = static_cast<char*>(inner) + offset;
-  write_block_metadata(block, size, align);
+  write_block_metadata(block, size, align, 0);
   return block;
 }
 
@@ -268,7 +299,7 @@ void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept 
   if (block == nullptr) return allocate(new_size, align);
   const Validated validated = validate(block, "realloc", "realloc of freed block");
   if (align <= validated.header->align && fits_in_place(block, *validated.header, new_size, Shrink::to_half)) {
-    write_block_metadata(block, new_size, validated.header->align);
+    write_block_metadata(block, new_size, validated.header->align, validated.header->flags);
     return block;
   }
   const std::size_t kept_align = validated.header->align > align ? validated.header->align : align;
@@ -283,7 +314,7 @@ std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   const Validated validated = validate(block, "resize_in_place", "resize of freed block");
   Header& header = *validated.header;
   if (!fits_in_place(block, header, new_size, Shrink::any)) return validated.size;
-  write_block_metadata(block, new_size, header.align);
+  write_block_metadata(block, new_size, header.align, header.flags);
   return new_size;
 }
 

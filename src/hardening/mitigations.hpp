@@ -14,6 +14,7 @@ enum class Mitigation : std::uint32_t {
   size_check = 1u << 3,         ///< sized delete must name the block's size and alignment
   canary = 1u << 4,             ///< a keyed word after each block, checked on free
   quarantine = 1u << 5,         ///< freed blocks wait before reuse, filled and checked
+  guard_pages = 1u << 6,        ///< large blocks sit between inaccessible pages
 };
 
 struct MitigationSet {
@@ -33,6 +34,7 @@ constexpr MitigationSet operator|(MitigationSet a, Mitigation b) noexcept {
 /// Everything on: the configuration of libgloballoc-hardened.so.
 inline constexpr MitigationSet all_mitigations = Mitigation::block_header | Mitigation::double_free |
                                                  Mitigation::invalid_pointer | Mitigation::size_check |
-                                                 Mitigation::canary | Mitigation::quarantine;
+                                                 Mitigation::canary | Mitigation::quarantine |
+                                                 Mitigation::guard_pages;
 
 }  // namespace globalloc::hardening

@@ -4,6 +4,7 @@
 // case, the fast one the cheap ones (double free, invalid pointer).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -138,6 +139,56 @@ TEST(MisuseDeathTest, ReallocOfAFreedBlock) {
         std::free(moved);
       },
       message("realloc of freed block", "realloc"));
+}
+
+TEST(MisuseDeathTest, LinearOverflowOfALargeBlockHitsTheGuardPage) {
+  EXPECT_EXIT(
+      {
+        const std::size_t size = 300000;
+        char* block = static_cast<char*>(opaque(std::malloc(size)));
+        for (std::size_t i = 0; i < size + 4096; ++i) static_cast<volatile char*>(block)[i] = 1;
+        std::_Exit(0);  // not reached: the write past the end faults
+      },
+      ::testing::KilledBySignal(SIGSEGV), "");
+}
+
+TEST(MisuseDeathTest, UnderflowOfALargeBlockHitsTheGuardPage) {
+  EXPECT_EXIT(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(1 << 20)));
+        for (std::size_t i = 1; i < 8192; ++i) static_cast<volatile char*>(block)[-static_cast<long>(i)] = 1;
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "");
+}
+
+TEST(Misuse, LargeBlocksWork) {
+  // Guarded large blocks: every alignment, realloc across the threshold, zeroed.
+  for (std::size_t align : {std::size_t{16}, std::size_t{4096}, std::size_t{1} << 16}) {
+    void* block = nullptr;
+    ASSERT_EQ(posix_memalign(&block, align, 400000), 0);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % align, 0u);
+    std::memset(block, 3, 400000);
+    std::free(block);
+  }
+  char* grown = static_cast<char*>(std::malloc(1000));
+  std::memset(grown, 9, 1000);
+  grown = static_cast<char*>(std::realloc(grown, 600000));
+  ASSERT_NE(grown, nullptr);
+  EXPECT_EQ(grown[999], 9);
+  grown = static_cast<char*>(std::realloc(grown, 100));
+  EXPECT_EQ(grown[99], 9);
+  std::free(grown);
+  auto* zeroed = static_cast<unsigned char*>(std::calloc(1, 500000));
+  for (std::size_t i = 0; i < 500000; i += 997) EXPECT_EQ(zeroed[i], 0);
+  std::free(zeroed);
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(1 << 20);
+        free_opaque(block);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
 }
 
 TEST(Misuse, CorrectUseNeverTrips) {
