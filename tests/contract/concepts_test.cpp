@@ -2,6 +2,7 @@
 // behind free() and unsized delete directly, and what GlobalForm makes of
 // each. Most checks are static_asserts; the test cases make them show up in
 // the test list and check the run-time side (allocator_name, Operations).
+#include "globalloc/adapters/counting.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -104,8 +105,8 @@ static_assert(std::is_same_v<globalloc::GlobalForm<WithPointerOnlyPair>, WithPoi
 static_assert(std::is_same_v<globalloc::GlobalForm<FiveOperations>, globalloc::WithSizeHeader<FiveOperations>>);
 static_assert(std::is_same_v<globalloc::GlobalForm<HalfPointerOnlyPair>, globalloc::WithSizeHeader<HalfPointerOnlyPair>>);
 static_assert(GlobalCapableAllocator<globalloc::WithSizeHeader<FiveOperations>>);
-static_assert(GlobalCapableAllocator<globalloc::testing::Counting<globalloc::SystemAllocator>>);
-static_assert(!GlobalCapableAllocator<globalloc::testing::Counting<FiveOperations>>);
+static_assert(GlobalCapableAllocator<globalloc::Counting<globalloc::SystemAllocator>>);
+static_assert(!GlobalCapableAllocator<globalloc::Counting<FiveOperations>>);
 
 // Layout.
 static_assert(Layout{}.align == alignof(std::max_align_t));

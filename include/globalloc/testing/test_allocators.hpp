@@ -2,12 +2,10 @@
 //   MinimalAllocator   the five required operations only (no pointer-only
 //                      pair, no allocate_zeroed), as members of a stateless
 //                      object, on the C library's posix_memalign;
-//   Counting<Inner>    forwards everything to Inner and counts allocations
 //                      (static counters), so a test can see which allocator
 //                      served a call, for instance across a shared library.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -39,45 +37,6 @@ struct MinimalAllocator {
   // smaller size.
   std::size_t resize_in_place(void*, Layout old_layout, std::size_t) const noexcept { return old_layout.size; }
   std::size_t usable_size(Layout layout) const noexcept { return layout.size; }
-};
-
-/// Counts the allocations an allocator serves; everything else is forwarded.
-template <Allocator Inner>
-struct Counting {
-  static constexpr const char* name = "counting";
-  static inline std::atomic<unsigned long> allocations{0};
-  static inline std::atomic<unsigned long> deallocations{0};
-  using Ops = Operations<Inner>;
-
-  static void* count(void* block) noexcept {
-    if (block != nullptr) allocations.fetch_add(1, std::memory_order_relaxed);
-    return block;
-  }
-  static void* allocate(Layout layout) noexcept { return count(Ops::allocate(layout)); }
-  static void* allocate_zeroed(Layout layout) noexcept { return count(Ops::allocate_zeroed(layout)); }
-  static void deallocate(void* block, Layout layout) noexcept {
-    if (block != nullptr) deallocations.fetch_add(1, std::memory_order_relaxed);
-    Ops::deallocate(block, layout);
-  }
-  static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
-    return count(Ops::reallocate(block, old_layout, new_size));
-  }
-  static std::size_t resize_in_place(void* block, Layout old_layout, std::size_t new_size) noexcept {
-    return Ops::resize_in_place(block, old_layout, new_size);
-  }
-  static std::size_t usable_size(Layout layout) noexcept { return Ops::usable_size(layout); }
-
-  static void deallocate(void* block) noexcept
-    requires HasPointerOnlyOperations<Inner>
-  {
-    if (block != nullptr) deallocations.fetch_add(1, std::memory_order_relaxed);
-    Inner{}.deallocate(block);
-  }
-  static std::size_t usable_size(const void* block) noexcept
-    requires HasPointerOnlyOperations<Inner>
-  {
-    return Inner{}.usable_size(block);
-  }
 };
 
 }  // namespace globalloc::testing

@@ -5,6 +5,7 @@
 //   HOST_COUNTING  globalloc_link(exe ALLOCATOR none) and its own registration
 //                  of a counting allocator in this file
 // Each checks at run time which allocator served the library's blocks.
+#include "globalloc/adapters/counting.hpp"
 #include <dlfcn.h>
 
 #include <cstdio>
@@ -16,7 +17,7 @@
 
 #ifdef HOST_COUNTING
 #include <globalloc/testing/test_allocators.hpp>
-using HostAllocator = globalloc::testing::Counting<globalloc::SystemAllocator>;
+using HostAllocator = globalloc::Counting<globalloc::SystemAllocator>;
 GLOBALLOC_GLOBAL_ALLOCATOR_WITH_MALLOC(HostAllocator)
 #endif
 
@@ -88,16 +89,16 @@ int main() {
 #endif
 
 #ifdef HOST_COUNTING
-  const unsigned long before_new = HostAllocator::allocations.load();
+  const unsigned long before_new = HostAllocator::counts().allocations;
   char* array = guest_new_array(100);
-  check(HostAllocator::allocations.load() == before_new + 1, "the guest's new[] reached the host's counting allocator");
-  const unsigned long before_malloc = HostAllocator::allocations.load();
+  check(HostAllocator::counts().allocations == before_new + 1, "the guest's new[] reached the host's counting allocator");
+  const unsigned long before_malloc = HostAllocator::counts().allocations;
   void* block = guest_malloc(200);
-  check(HostAllocator::allocations.load() == before_malloc + 1, "the guest's malloc reached the host's counting allocator");
-  const unsigned long freed = HostAllocator::deallocations.load();
+  check(HostAllocator::counts().allocations == before_malloc + 1, "the guest's malloc reached the host's counting allocator");
+  const unsigned long freed = HostAllocator::counts().deallocations;
   guest_free(block);
   guest_delete_array(array);
-  check(HostAllocator::deallocations.load() == freed + 2, "the guest's free and delete[] reached it too");
+  check(HostAllocator::counts().deallocations == freed + 2, "the guest's free and delete[] reached it too");
 #else
   char* array = guest_new_array(100);
   void* block = guest_malloc(200);
