@@ -9,31 +9,13 @@
 namespace {
 constexpr const char* kName = "wl-churn";
 
-struct Slot {
-  unsigned char* block = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
-};
+using Slot = workload::TaggedBlock;
 
 std::size_t random_small_size(workload::Random& random) {
   // Three quarters of the requests are 9..64 bytes, the rest up to 512.
   return (random.next() & 3) != 0 ? random.between(9, 64) : random.between(65, 512);
 }
 
-// The tag goes in the first eight bytes and a pattern byte in the last one,
-// which for an 8-byte block is the tag's last byte: blocks start at 9 bytes.
-void stamp(Slot& slot) {
-  std::memcpy(slot.block, &slot.tag, sizeof slot.tag);
-  slot.block[slot.size - 1] = workload::pattern_byte(slot.tag, slot.size - 1);
-}
-
-void verify(const Slot& slot) {
-  std::uint64_t stored;
-  std::memcpy(&stored, slot.block, sizeof stored);
-  if (stored != slot.tag) workload::fail(kName, "block head changed", slot.tag);
-  if (slot.block[slot.size - 1] != workload::pattern_byte(slot.tag, slot.size - 1))
-    workload::fail(kName, "block tail changed", slot.tag);
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,21 +28,21 @@ int main(int argc, char** argv) {
 
   for (std::size_t step = 0; step < steps; ++step) {
     Slot& slot = slots[random.next() % slots.size()];
-    if (slot.block != nullptr) {
-      verify(slot);
-      std::free(slot.block);
+    if (slot.data != nullptr) {
+      workload::check_stamp(kName, slot);
+      std::free(slot.data);
     }
     slot.size = random_small_size(random);
     slot.tag = step;
-    slot.block = static_cast<unsigned char*>(workload::checked_malloc(kName, slot.size));
-    stamp(slot);
+    slot.data = static_cast<unsigned char*>(workload::checked_malloc(kName, slot.size));
+    workload::stamp(slot);
     if ((step & 1023) == 0) checksum = workload::mix(checksum, slot.size);
   }
   for (Slot& slot : slots) {
-    if (slot.block == nullptr) continue;
-    verify(slot);
+    if (slot.data == nullptr) continue;
+    workload::check_stamp(kName, slot);
     checksum = workload::mix(checksum, slot.tag ^ slot.size);
-    std::free(slot.block);
+    std::free(slot.data);
   }
   workload::print_checksum(checksum);
   return 0;

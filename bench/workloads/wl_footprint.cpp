@@ -12,11 +12,7 @@
 namespace {
 constexpr const char* kName = "wl-footprint";
 
-struct Block {
-  unsigned char* data = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
-};
+using Block = workload::TaggedBlock;
 
 std::size_t random_mixed_size(workload::Random& random) {
   switch (random.next() % 4) {
@@ -34,18 +30,6 @@ long resident_kb() {
   return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-void stamp(Block& block) {
-  std::memcpy(block.data, &block.tag, sizeof block.tag);
-  block.data[block.size - 1] = workload::pattern_byte(block.tag, block.size - 1);
-}
-
-void check(const Block& block) {
-  std::uint64_t stored;
-  std::memcpy(&stored, block.data, sizeof stored);
-  if (stored != block.tag) workload::fail(kName, "block head changed", block.tag);
-  if (block.data[block.size - 1] != workload::pattern_byte(block.tag, block.size - 1))
-    workload::fail(kName, "block tail changed", block.tag);
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,13 +53,13 @@ int main(int argc, char** argv) {
         block.data = static_cast<unsigned char*>(workload::checked_malloc(kName, block.size));
         // Touch every page of the block, as a program filling its data would.
         for (std::size_t i = 0; i < block.size; i += 4096) block.data[i] = 1;
-        stamp(block);
+        workload::stamp(block);
         total += block.size;
         blocks.push_back(block);
       }
       std::uint64_t sum = 0;
       for (Block& block : blocks) {
-        check(block);
+        workload::check_stamp(kName, block);
         if (random.next() % 10 == 0) {
           kept[w].push_back(block);
           sum = workload::mix(sum, block.tag ^ block.size);
@@ -89,13 +73,13 @@ int main(int argc, char** argv) {
       for (std::size_t step = 0; step < 200'000; ++step) {
         Block& slot = churn[random.next() % churn.size()];
         if (slot.data != nullptr) {
-          check(slot);
+          workload::check_stamp(kName, slot);
           std::free(slot.data);
         }
         slot.size = random.between(16, 256);
         slot.tag = step;
         slot.data = static_cast<unsigned char*>(workload::checked_malloc(kName, slot.size));
-        stamp(slot);
+        workload::stamp(slot);
       }
       for (Block& slot : churn) std::free(slot.data);
       sums[w] = sum;
@@ -107,7 +91,7 @@ int main(int argc, char** argv) {
   std::uint64_t checksum = 0;
   for (unsigned w = 0; w < workers; ++w) {
     for (Block& block : kept[w]) {
-      check(block);
+      workload::check_stamp(kName, block);
       std::free(block.data);
     }
     checksum = workload::mix(checksum, sums[w]);

@@ -14,11 +14,7 @@ std::size_t random_large_size(workload::Random& random) {
   return base + random.next() % base;
 }
 
-struct Block {
-  unsigned char* data = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
-};
+using Block = workload::TaggedBlock;
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -10,11 +10,7 @@
 namespace {
 constexpr const char* kName = "wl-larson";
 
-struct Block {
-  unsigned char* data = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
-};
+using Block = workload::TaggedBlock;
 
 void check_and_free(Block& block) {
   std::uint64_t stored;

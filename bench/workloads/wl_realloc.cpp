@@ -8,11 +8,7 @@
 namespace {
 constexpr const char* kName = "wl-realloc";
 
-struct Buffer {
-  unsigned char* data = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
-};
+using Buffer = workload::TaggedBlock;
 }  // namespace
 
 int main(int argc, char** argv) {

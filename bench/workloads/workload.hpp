@@ -143,4 +143,27 @@ inline void print_checksum(std::uint64_t checksum) {
   std::printf("checksum=%016llx\n", static_cast<unsigned long long>(checksum));
 }
 
+/// A block a workload owns, with what identifies its contents: `tag` in its
+/// first eight bytes and a pattern byte derived from the tag in its last one
+/// (so blocks that are stamped are at least 9 bytes).
+struct TaggedBlock {
+  unsigned char* data = nullptr;
+  std::size_t size = 0;
+  std::uint64_t tag = 0;
+};
+
+inline void stamp(TaggedBlock& block) {
+  std::memcpy(block.data, &block.tag, sizeof block.tag);
+  block.data[block.size - 1] = pattern_byte(block.tag, block.size - 1);
+}
+
+/// Fails the workload when a stamped block's head or tail changed.
+inline void check_stamp(const char* workload, const TaggedBlock& block) {
+  std::uint64_t stored;
+  std::memcpy(&stored, block.data, sizeof stored);
+  if (stored != block.tag) fail(workload, "block head changed", block.tag);
+  if (block.data[block.size - 1] != pattern_byte(block.tag, block.size - 1))
+    fail(workload, "block tail changed", block.tag);
+}
+
 }  // namespace workload
