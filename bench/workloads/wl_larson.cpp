@@ -13,11 +13,7 @@ constexpr const char* kName = "wl-larson";
 using Block = workload::TaggedBlock;
 
 void check_and_free(Block& block) {
-  std::uint64_t stored;
-  std::memcpy(&stored, block.data, sizeof stored);
-  if (stored != block.tag) workload::fail(kName, "block head changed", block.tag);
-  if (block.data[block.size - 1] != workload::pattern_byte(block.tag, block.size - 1))
-    workload::fail(kName, "block tail changed", block.tag);
+  workload::check_stamp(kName, block);
   std::free(block.data);
   block.data = nullptr;
 }
@@ -32,8 +28,7 @@ std::uint64_t serve(std::vector<Block>& blocks, std::size_t steps, std::uint64_t
     block.size = random.between(16, 1024);
     block.tag = seed * 0x100000000ULL + step;
     block.data = static_cast<unsigned char*>(workload::checked_malloc(kName, block.size));
-    std::memcpy(block.data, &block.tag, sizeof block.tag);
-    block.data[block.size - 1] = workload::pattern_byte(block.tag, block.size - 1);
+    workload::stamp(block);
     sum += block.size;
   }
   return sum;

@@ -43,15 +43,6 @@ std::vector<std::string> find_workloads(const std::string& directory) {
   return found;
 }
 
-std::string folder_timestamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d_%H%M%S", &local);
-  return buffer;
-}
-
 // Marks rows whose checksum differs from glibc's (or, without glibc, from
 // the most common one), and successful rows that printed none.
 void check_checksums(Comparison& comparison) {
@@ -151,7 +142,7 @@ int command_bench(const std::vector<std::string>& args) {
     return 1;
   }
 
-  const std::string folder_name = folder_timestamp();  // when the run started
+  const std::string folder_name = local_time_now("%Y-%m-%d_%H%M%S");  // when the run started
   const std::string scale_argument = format_fixed(settings.scale, 3);
   Progress progress(static_cast<int>(chosen_workloads.size() * allocators.size()) * settings.runs);
   std::vector<Comparison> comparisons;

@@ -54,12 +54,12 @@ std::string describe_machine() {
   return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " CPUs, " + kernel;
 }
 
-std::string current_date_time() {
+std::string local_time_now(const char* format) {
   std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &local);
+  std::strftime(buffer, sizeof buffer, format, &local);
   return buffer;
 }
 
@@ -70,7 +70,7 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
   for (const auto& allocator : allocators) names.push_back(allocator.name);
 
   std::string out = "# globalloc bench report\n\n";
-  out += "- date: " + current_date_time() + "\n";
+  out += "- date: " + local_time_now("%Y-%m-%d %H:%M:%S %Z") + "\n";
   out += "- machine: " + describe_machine() + "\n";
   out += "- runs: " + std::to_string(settings.runs) + " per workload and allocator, interleaved; " +
          "scale " + format_fixed(settings.scale, 2) + (settings.quick ? " (--quick)" : "") + "\n";

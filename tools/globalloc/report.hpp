@@ -19,8 +19,8 @@ struct BenchSettings {
 
 // "AMD EPYC, 2 CPUs, Linux 6.1.0" from /proc/cpuinfo and uname.
 std::string describe_machine();
-// Local date and time, "2026-11-25 12:34:56".
-std::string current_date_time();
+// The local date and time now, formatted by strftime (e.g. "%Y-%m-%d %H:%M:%S %Z").
+std::string local_time_now(const char* format);
 
 std::string markdown_report(const std::vector<Comparison>& comparisons,
                             const std::vector<Allocator>& allocators,
