@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 
 #include "fast/size_classes.hpp"
 
@@ -29,10 +30,30 @@ struct Statistics {
   std::uint64_t small_pages_in_use;  ///< pages handed to a size class, by class below
   std::uint64_t class_pages[class_count];
   std::uint64_t class_block_size[class_count];
+  /// Small and medium blocks per class: handed out and not yet freed, and
+  /// handed out ever. Threads publish their counts on their slow paths (a
+  /// page refill, a page emptied, thread exit), the calling thread at the
+  /// snapshot: another thread's figures may lag by what it did since.
+  std::uint64_t class_live_blocks[class_count];
+  std::uint64_t class_requests_total[class_count];
 };
 
 /// Fills `out` with the current counters (a racy but consistent-enough view).
 void get_statistics(Statistics* out) noexcept;
+
+/// One thread heap's figures (small and medium blocks; large and huge blocks
+/// belong to no thread), published as for Statistics above.
+struct ThreadStatistics {
+  std::uint64_t thread_id;       ///< the kernel's thread id (gettid)
+  std::uint64_t live_blocks;
+  std::uint64_t live_bytes;      ///< usable bytes of the live blocks
+  std::uint64_t requests_total;  ///< blocks handed out by this heap, ever
+  std::uint64_t pages;           ///< pages the heap holds
+};
+
+/// Copies the figures of up to `max` threads that have a heap now into `out`
+/// and returns how many threads have one (may exceed `max`).
+std::size_t get_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept;
 
 /// The counters themselves, for the allocator's own files.
 struct Counters {
