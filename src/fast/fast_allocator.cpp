@@ -31,6 +31,7 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
   if (block == page->sentinel()) [[unlikely]] return nullptr;
   page->free = page->decode(static_cast<Block*>(block)->encoded_next);
   ++page->used;
+  ++page->allocated;
   return block;
 }
 
@@ -95,13 +96,8 @@ void* allocate(std::size_t size, std::size_t alignment) noexcept {
   if (size <= Config::direct_size_max && alignment <= small_alignment_max &&
       ((small_alignments >> alignment) & 1) != 0) [[likely]] {
     const std::size_t index = (((size + alignment - 1) & ~(alignment - 1)) + 7) >> 3;
-    Page* page = thread_heap->direct[index];
-    void* block = page->free;
-    if (block != page->sentinel()) [[likely]] {
-      page->free = page->decode(static_cast<Block*>(block)->encoded_next);
-      ++page->used;
-      return block;
-    }
+    void* block = pop_block(thread_heap->direct[index]);
+    if (block != nullptr) [[likely]] return block;
   }
   return allocate_generic(size, alignment, false);
 }
@@ -110,13 +106,8 @@ void* allocate_natural(std::size_t size) noexcept {
   // The malloc / operator new(size) path: no alignment arithmetic, the
   // natural table already folds the rounding to 16 in.
   if (size <= Config::direct_size_max) [[likely]] {
-    Page* page = thread_heap->natural[(size + 7) >> 3];
-    void* block = page->free;
-    if (block != page->sentinel()) [[likely]] {
-      page->free = page->decode(static_cast<Block*>(block)->encoded_next);
-      ++page->used;
-      return block;
-    }
+    void* block = pop_block(thread_heap->natural[(size + 7) >> 3]);
+    if (block != nullptr) [[likely]] return block;
   }
   return allocate_natural_slow(size);
 }
@@ -234,7 +225,9 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
     if (aligned && new_size <= old_usable && new_size >= old_usable / 2) return block;
   } else {
     old_usable = large_usable_size(segment, page, block);
-    if (aligned && new_size > Config::medium_block_max) {
+    // A recorded (sampled) block moves the ordinary way, so that the
+    // profiler hears of its free.
+    if (aligned && new_size > Config::medium_block_max && page->sampled_blocks.load(std::memory_order_relaxed) == 0) {
       if (segment->kind == SegmentKind::huge) {
         if (void* moved = huge_reallocate(segment, page, block, new_size)) return moved;
       } else if (large_resize_in_place(segment, page, block, new_size) >= new_size) {

@@ -18,6 +18,7 @@
 #include "fast/options.hpp"
 #include "fast/purge.hpp"
 #include "fast/remote_free.hpp"
+#include "fast/sampling.hpp"
 #include "fast/stats.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/random.hpp"
@@ -48,6 +49,102 @@ std::uintptr_t mix(std::uintptr_t value) noexcept {
   value *= 0xc4ceb9fe1a85ec53ull;
   value ^= value >> 33;
   return value;
+}
+
+// ---- statistics and sampling -------------------------------------------------
+
+/// Counts of exited threads' heaps, and of pages no heap owned when published.
+std::atomic<std::uint64_t> orphan_requests[class_count];
+std::atomic<std::int64_t> orphan_live[class_count];
+/// Every heap ever made (heaps are pooled, never unmapped), under pool_lock.
+ThreadHeap* all_heaps = nullptr;
+
+std::atomic<const SampleHooks*> sample_hooks{nullptr};
+std::atomic<std::size_t> sample_mean_bytes{0};
+/// Bumped by set_sampling; a heap whose draw is older draws again.
+std::atomic<std::uint32_t> sample_generation{1};
+constexpr std::int64_t sampling_never = INT64_MAX / 2;
+
+template <class T>
+void add_owned(std::atomic<T>& counter, T delta) noexcept {
+  // Single writer: no read-modify-write needed; readers see either value.
+  counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
+/// Adds a page's pops and live-block change since its last publication to
+/// the heap's counts (to the orphan counts without a heap) and counts the
+/// popped bytes against the heap's sampling countdown.
+void publish_page(ThreadHeap* heap, Page* page) noexcept {
+  const std::uint32_t allocated = page->allocated;
+  const std::uint32_t popped = allocated - page->published_allocated;
+  const std::uint32_t pin = heap != nullptr && heap->current[page->size_class] == page ? 1 : 0;
+  const std::uint32_t live = page->used - pin;
+  const std::int64_t live_delta = static_cast<std::int64_t>(live) - static_cast<std::int64_t>(page->published_used);
+  if (popped == 0 && live_delta == 0) return;
+  page->published_allocated = allocated;
+  page->published_used = live;
+  const unsigned size_class = page->size_class;
+  if (heap == nullptr) {
+    orphan_requests[size_class].fetch_add(popped, std::memory_order_relaxed);
+    orphan_live[size_class].fetch_add(live_delta, std::memory_order_relaxed);
+    return;
+  }
+  add_owned(heap->class_requests[size_class], std::uint64_t{popped});
+  add_owned(heap->class_live[size_class], live_delta);
+  heap->sample_countdown -= static_cast<std::int64_t>(popped) * static_cast<std::int64_t>(page->block_size);
+}
+
+/// Draws the bytes until the next sample: uniform in [1, 2 * mean], so the
+/// mean holds and a program's periodic pattern cannot line up with it.
+void draw_sample_interval(ThreadHeap* heap, std::size_t mean) noexcept {
+  std::uint64_t x = heap->sample_random;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  heap->sample_random = x;
+  const std::uint64_t draw = 1 + (x * 0x2545F4914F6CDD1Dull) % (2 * static_cast<std::uint64_t>(mean));
+  heap->sample_interval = static_cast<std::int64_t>(draw);
+  heap->sample_countdown = heap->sample_interval;
+}
+
+/// True when the allocation in progress is to be sampled; keeps the heap's
+/// draw in step with set_sampling.
+bool sample_due(ThreadHeap* heap) noexcept {
+  const std::uint32_t generation = sample_generation.load(std::memory_order_acquire);
+  if (heap->sample_countdown >= 0 && heap->sample_generation == generation) [[likely]] return false;
+  const std::size_t mean = sample_mean_bytes.load(std::memory_order_relaxed);
+  if (heap->sample_generation != generation || mean == 0) {
+    heap->sample_generation = generation;
+    if (mean == 0) {
+      heap->sample_countdown = heap->sample_interval = sampling_never;
+    } else {
+      draw_sample_interval(heap, mean);
+    }
+    return false;
+  }
+  return true;
+}
+
+/// Offers the block to the profiler; a recorded block marks its page.
+[[gnu::noinline]] void offer_sample(ThreadHeap* heap, Page* page, void* block, std::size_t usable, bool small) noexcept {
+  const std::int64_t weight = heap->sample_interval - heap->sample_countdown;
+  draw_sample_interval(heap, sample_mean_bytes.load(std::memory_order_relaxed));
+  const SampleHooks* hooks = sample_hooks.load(std::memory_order_acquire);
+  if (hooks == nullptr || !hooks->allocated(block, usable, static_cast<std::size_t>(weight))) return;
+  page->sampled_blocks.fetch_add(1, std::memory_order_relaxed);
+  if (small) {
+    // Only the owner writes the tag; its local frees now take the slow path.
+    page->owner_tag.store(page->owner_tag.load(std::memory_order_relaxed) | owner_tag_sampled,
+                          std::memory_order_relaxed);
+  }
+}
+
+/// owner_tag for a page of `heap` (in the full queue or not), keeping the
+/// sampled mark while the page holds recorded blocks.
+std::uintptr_t owner_tag_for(ThreadHeap* heap, const Page* page, bool full) noexcept {
+  std::uintptr_t tag = reinterpret_cast<std::uintptr_t>(heap) | (full ? owner_tag_full : 0);
+  if (page->sampled_blocks.load(std::memory_order_relaxed) != 0) tag |= owner_tag_sampled;
+  return tag;
 }
 
 // ---- page queues -----------------------------------------------------------
@@ -124,6 +221,7 @@ void set_current(ThreadHeap* heap, unsigned size_class) noexcept {
 /// Removes the current page from first place, dropping its pin.
 void unset_current(ThreadHeap* heap, Page* page) noexcept {
   if (heap->current[page->size_class] != page) return;
+  publish_page(heap, page);
   --page->used;
   heap->current[page->size_class] = &empty_page;  // set_current below re-points the tables
 }
@@ -162,6 +260,8 @@ unsigned kind_index(const Segment* segment) noexcept { return segment->kind == S
 /// A page with no blocks left goes back to its segment; an empty segment to
 /// the cache. True when the segment went too (it may be unmapped).
 bool release_page(ThreadHeap* heap, Page* page) noexcept {
+  publish_page(heap, page);
+  add_owned(heap->page_count, std::int64_t{-1});
   Segment* segment = segment_of(page);
   Segment*& head = heap->segments[kind_index(segment)];
   const bool was_full = segment->free_pages == 0;
@@ -193,7 +293,7 @@ bool move_to_full(ThreadHeap* heap, Page* page) noexcept {
   queue_remove(heap->queues[size_class], page);
   queue_push_back(heap->full, page);
   page->in_full = true;
-  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | 1, std::memory_order_relaxed);
+  page->owner_tag.store(owner_tag_for(heap, page, true), std::memory_order_relaxed);
   set_current(heap, size_class);
   return true;
 }
@@ -207,7 +307,7 @@ void move_from_full(ThreadHeap* heap, Page* page) noexcept {
   }
   queue_remove(heap->full, page);
   page->in_full = false;
-  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  page->owner_tag.store(owner_tag_for(heap, page, false), std::memory_order_relaxed);
   queue_push_back(heap->queues[page->size_class], page);
   set_current(heap, page->size_class);
 }
@@ -217,6 +317,7 @@ void move_from_full(ThreadHeap* heap, Page* page) noexcept {
 /// Takes a page of an adopted segment; true when that released the segment.
 bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
   page->owner.store(heap, std::memory_order_release);
+  add_owned(heap->page_count, std::int64_t{1});
   page->in_full = false;
   page->next = page->prev = nullptr;
   page_collect_remote(page, true);
@@ -228,12 +329,12 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
     std::uintptr_t expected = 0;
     if (page->remote.compare_exchange_strong(expected, remote_notify_bit, std::memory_order_acq_rel)) {
       page->in_full = true;
-      page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | 1, std::memory_order_relaxed);
+      page->owner_tag.store(owner_tag_for(heap, page, true), std::memory_order_relaxed);
       queue_push_back(heap->full, page);
       return false;
     }
   }
-  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  page->owner_tag.store(owner_tag_for(heap, page, false), std::memory_order_relaxed);
   queue_push_back(heap->queues[page->size_class], page);
   set_current(heap, page->size_class);
   return false;
@@ -280,6 +381,7 @@ bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   page_init(page, area, bytes, size_class, mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40));
   page->owner.store(heap, std::memory_order_release);
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  add_owned(heap->page_count, std::int64_t{1});
   count(counters.class_pages[size_class], 1);
   if (segment->free_pages == 0) segment_list_move_to_back(heap->segments[kind], segment);
   queue_push_front(heap->queues[size_class], page);
@@ -295,11 +397,15 @@ bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
 ThreadHeap* create_heap() noexcept {
   process_init();
   ThreadHeap* heap = nullptr;
+  const std::uint64_t thread_id = platform::current_thread_id();
   {
     LockGuard guard(pool_lock);
     if (pool_free != nullptr) {
       heap = pool_free;
       pool_free = heap->pool_next;
+      ThreadHeap* const all_next = heap->all_next;  // already listed: keep its place
+      new (heap) ThreadHeap(&empty_page);
+      heap->all_next = all_next;
     } else {
       const std::size_t bytes = (sizeof(ThreadHeap) + 63) & ~std::size_t{63};
       if (pool_chunk_left < bytes) {
@@ -312,12 +418,18 @@ ThreadHeap* create_heap() noexcept {
         heap = reinterpret_cast<ThreadHeap*>(pool_chunk);
         pool_chunk += bytes;
         pool_chunk_left -= bytes;
+        new (heap) ThreadHeap(&empty_page);
+        heap->all_next = all_heaps;
+        all_heaps = heap;
       }
+    }
+    if (heap != nullptr) {
+      heap->in_use = true;
+      heap->thread_id = thread_id;
     }
   }
   if (heap == nullptr) return nullptr;
-  new (heap) ThreadHeap(&empty_page);
-  heap->in_use = true;
+  heap->sample_random = mix(process_seed ^ thread_id ^ reinterpret_cast<std::uintptr_t>(heap)) | 1;
   heap->key_seed = mix(process_seed ^ reinterpret_cast<std::uintptr_t>(heap));
   count(counters.heaps_in_use, 1);
   count(counters.heaps_created_total, 1);
@@ -333,6 +445,7 @@ void thread_exit_hook(void* value) noexcept {
 }
 
 void abandon_page(ThreadHeap* heap, Page* page) noexcept {
+  publish_page(heap, page);
   page->next = page->prev = nullptr;
   page_collect_remote(page);
   if (page->free == page->sentinel() && page->local_free != page->sentinel()) page_collect_local(page);
@@ -340,6 +453,7 @@ void abandon_page(ThreadHeap* heap, Page* page) noexcept {
     release_page(heap, page);
     return;
   }
+  add_owned(heap->page_count, std::int64_t{-1});
   page->in_full = false;
   page->owner_tag.store(0, std::memory_order_relaxed);
   page->owner.store(nullptr, std::memory_order_release);
@@ -357,6 +471,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
   }
   if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
   heap_maybe_purge(heap);
+  if (Page* drained = heap->current[size_class]; drained != &empty_page) publish_page(heap, drained);
   for (;;) {
     Page* page = heap->queues[size_class].first;
     if (page == nullptr) {
@@ -373,6 +488,8 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
       Block* block = static_cast<Block*>(page->free);
       page->free = page->decode(block->encoded_next);
       ++page->used;
+      ++page->allocated;
+      if (sample_due(heap)) [[unlikely]] offer_sample(heap, page, block, page->block_size, true);
       return block;
     }
     move_to_full(heap, page);
@@ -406,18 +523,100 @@ void free_slow(Page* page, void* pointer) noexcept {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
     return;
   }
+  if (page->sampled_blocks.load(std::memory_order_relaxed) != 0) heap_note_sampled_free(page, pointer);
   ThreadHeap* heap = thread_heap;
-  if (page->owner_tag.load(std::memory_order_relaxed) == (reinterpret_cast<std::uintptr_t>(heap) | 1)) {
-    if constexpr (Config::mitigations.detect_double_free) {
-      const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
-      if (((link ^ address) >> Config::segment_shift) == 0 && page_has_free_block(page, block)) {
-        report_double_free(pointer, "free");
-      }
-    }
-    heap_free_local(heap, page, block);
+  const auto self = reinterpret_cast<std::uintptr_t>(heap);
+  std::uintptr_t tag = page->owner_tag.load(std::memory_order_relaxed);
+  if ((tag & ~(owner_tag_full | owner_tag_sampled)) != self) {
+    remote_free(page, block);
     return;
   }
-  remote_free(page, block);
+  if ((tag & owner_tag_sampled) != 0 && page->sampled_blocks.load(std::memory_order_relaxed) == 0) {
+    // The last recorded block is gone: local frees may take the fast path
+    // again. Only the owner (this thread) adds recorded blocks, so none can
+    // arrive between the test and the store.
+    tag &= ~owner_tag_sampled;
+    page->owner_tag.store(tag, std::memory_order_relaxed);
+  }
+  if constexpr (Config::mitigations.detect_double_free) {
+    // As on the fast path for a page in use; a full page's lists are short
+    // enough to be searched when the link looks like a free block's.
+    const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
+    if (page->local_free == pointer ||
+        ((tag & owner_tag_full) != 0 && ((link ^ address) >> Config::segment_shift) == 0 &&
+         page_has_free_block(page, block))) {
+      report_double_free(pointer, "free");
+    }
+  }
+  heap_free_local(heap, page, block);
+}
+
+void heap_note_sampled_free(Page* page, void* block) noexcept {
+  const SampleHooks* hooks = sample_hooks.load(std::memory_order_acquire);
+  if (hooks != nullptr && hooks->freed(block)) page->sampled_blocks.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void heap_count_large(Page* page, void* block, std::size_t bytes) noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) return;  // a thread that never allocated small blocks is not sampled
+  heap->sample_countdown -= static_cast<std::int64_t>(bytes);
+  if (sample_due(heap)) [[unlikely]] offer_sample(heap, page, block, bytes, false);
+}
+
+void set_sampling(const SampleHooks* hooks, std::size_t mean_interval_bytes) noexcept {
+  if (hooks != nullptr) sample_hooks.store(hooks, std::memory_order_release);
+  // Blocks recorded earlier keep reporting their free through the old hooks.
+  sample_mean_bytes.store(hooks != nullptr ? mean_interval_bytes : 0, std::memory_order_relaxed);
+  sample_generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void heap_publish_all() noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) return;
+  for (auto& queue : heap->queues) {
+    for (Page* page = queue.first; page != nullptr; page = page->next) publish_page(heap, page);
+  }
+  for (Page* page = heap->full.first; page != nullptr; page = page->next) publish_page(heap, page);
+}
+
+void heap_sum_class_counts(std::uint64_t* requests, std::int64_t* live) noexcept {
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    requests[size_class] = orphan_requests[size_class].load(std::memory_order_relaxed);
+    live[size_class] = orphan_live[size_class].load(std::memory_order_relaxed);
+  }
+  LockGuard guard(pool_lock);
+  for (ThreadHeap* heap = all_heaps; heap != nullptr; heap = heap->all_next) {
+    if (!heap->in_use) continue;
+    for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+      requests[size_class] += heap->class_requests[size_class].load(std::memory_order_relaxed);
+      live[size_class] += heap->class_live[size_class].load(std::memory_order_relaxed);
+    }
+  }
+}
+
+std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept {
+  std::size_t found = 0;
+  LockGuard guard(pool_lock);
+  for (ThreadHeap* heap = all_heaps; heap != nullptr; heap = heap->all_next) {
+    if (!heap->in_use) continue;
+    if (found < max && out != nullptr) {
+      ThreadStatistics& entry = out[found];
+      entry = ThreadStatistics{};
+      entry.thread_id = heap->thread_id;
+      for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+        const std::int64_t live = heap->class_live[size_class].load(std::memory_order_relaxed);
+        entry.requests_total += heap->class_requests[size_class].load(std::memory_order_relaxed);
+        if (live > 0) {
+          entry.live_blocks += static_cast<std::uint64_t>(live);
+          entry.live_bytes += static_cast<std::uint64_t>(live) * class_size(size_class);
+        }
+      }
+      const std::int64_t pages = heap->page_count.load(std::memory_order_relaxed);
+      entry.pages = pages > 0 ? static_cast<std::uint64_t>(pages) : 0;
+    }
+    ++found;
+  }
+  return found;
 }
 
 // ---- thread exit -------------------------------------------------------------------
@@ -458,6 +657,13 @@ void heap_release_thread() noexcept {
   thread_heap = &empty_heap;
   count(counters.heaps_in_use, -1);
   LockGuard guard(pool_lock);
+  // Under the lock, so that a snapshot counts these once: here or in the heap.
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    orphan_requests[size_class].fetch_add(heap->class_requests[size_class].load(std::memory_order_relaxed),
+                                          std::memory_order_relaxed);
+    orphan_live[size_class].fetch_add(heap->class_live[size_class].load(std::memory_order_relaxed),
+                                      std::memory_order_relaxed);
+  }
   heap->in_use = false;
   heap->pool_next = pool_free;
   pool_free = heap;
@@ -507,6 +713,7 @@ void heap_purge_all() noexcept {
         Page* page = &segment->pages[index];
         if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
         page_collect_remote(page);
+        publish_page(nullptr, page);
         if (page->used == 0) segment_return_page(segment, page);
       }
       if (segment->used_pages == 0) {

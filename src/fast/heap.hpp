@@ -46,10 +46,27 @@ struct ThreadHeap {
   ThreadHeap* pool_next;
   bool in_use;
 
+  // Statistics, written by the owner only (plain stores of relaxed atomics)
+  // when it publishes a page's counts (heap.cpp), read by any thread.
+  std::atomic<std::uint64_t> class_requests[class_count];
+  std::atomic<std::int64_t> class_live[class_count];
+  std::uint64_t thread_id;
+  std::atomic<std::int64_t> page_count;  ///< pages the heap holds
+  ThreadHeap* all_next;                  ///< every heap ever made, pooled ones too (heap.cpp)
+
+  // Sampling (sampling.hpp): bytes still to hand out before the next sampled
+  // allocation, the interval they were drawn as, the sampling generation the
+  // draw belongs to, and the state of the draws.
+  std::int64_t sample_countdown;
+  std::int64_t sample_interval;
+  std::uint32_t sample_generation;
+  std::uint64_t sample_random;
+
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
       : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0},
-        key_seed{0}, pool_next{nullptr}, in_use{false} {
+        key_seed{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
+        sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;
     for (auto& entry : natural) entry = empty_page;
     for (auto& entry : current) entry = empty_page;
@@ -78,6 +95,26 @@ struct ThreadHeap {
 /// Frees a block of one of `heap`'s pages from the owning thread (used by the
 /// delayed-free list and the slow paths).
 void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept;
+
+/// Counts `bytes` of large or huge allocation against the calling thread's
+/// sampling countdown and, when it runs out, offers the block to the
+/// profiler (marking its page when recorded).
+void heap_count_large(Page* page, void* block, std::size_t bytes) noexcept;
+
+/// A block of a page with recorded blocks is being freed: tells the
+/// profiler, and counts it off the page when it was one of them.
+[[gnu::noinline]] void heap_note_sampled_free(Page* page, void* block) noexcept;
+
+/// Publishes the calling thread's per-class counts of all its pages, so
+/// that a snapshot taken now is exact for this thread.
+void heap_publish_all() noexcept;
+
+/// Sums every heap's published per-class counts (exited threads' included).
+void heap_sum_class_counts(std::uint64_t* requests, std::int64_t* live) noexcept;
+
+/// Figures of each thread that has a heap now (stats.hpp's ThreadStatistics).
+struct ThreadStatistics;
+std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept;
 
 /// Hands every page and segment of the calling thread's heap back (thread exit).
 void heap_release_thread() noexcept;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "fast/heap.hpp"
 #include "fast/misuse.hpp"
 #include "fast/stats.hpp"
 #include "platform/os_memory.hpp"
@@ -35,6 +36,7 @@ void set_block(Page* page, char* block, std::size_t usable) noexcept {
   page->owner.store(nullptr, std::memory_order_relaxed);
   page->owner_tag.store(0, std::memory_order_relaxed);
   page->remote.store(0, std::memory_order_relaxed);
+  page->sampled_blocks.store(0, std::memory_order_relaxed);
 }
 
 /// Sets up a huge segment header at `start` (its fields may hold a previous
@@ -127,9 +129,23 @@ void* huge_allocate(std::size_t rounded, std::size_t alignment, bool zero) noexc
   return huge_format(start, offset, rounded, total);
 }
 
+void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept;
+
 }  // namespace
 
 void* large_allocate(std::size_t size, std::size_t alignment, bool zero) noexcept {
+  void* block = large_allocate_unsampled(size, alignment, zero);
+  if (block != nullptr) {
+    Segment* segment = segment_lookup(block);
+    if (segment == nullptr) segment = huge_segment_before(block);
+    heap_count_large(&segment->pages[0], block, segment->pages[0].block_size);
+  }
+  return block;
+}
+
+namespace {
+
+void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept {
   std::size_t rounded = 0;
   if (size > SIZE_MAX / 2 || !round_to_os_pages(size, &rounded)) return nullptr;
   const std::size_t offset = alignment > segment_header_size ? alignment : segment_header_size;
@@ -156,6 +172,8 @@ void* large_allocate(std::size_t size, std::size_t alignment, bool zero) noexcep
   return block;
 }
 
+}  // namespace
+
 void large_free(Segment* segment, Page* page, void* block, const char* operation) noexcept {
   if (block != page->area) {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, operation);
@@ -165,6 +183,7 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
     if constexpr (Config::mitigations.detect_double_free) report_double_free(block, operation);
     return;
   }
+  if (page->sampled_blocks.load(std::memory_order_relaxed) != 0) heap_note_sampled_free(page, block);
   page->in_use = false;
   if (segment->kind == SegmentKind::huge) {
     count(counters.huge_blocks, -1);

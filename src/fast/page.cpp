@@ -14,6 +14,10 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
   page->local_free = page->sentinel();
   page->key = key;
   page->used = 0;
+  page->allocated = 0;
+  page->published_allocated = 0;
+  page->published_used = 0;
+  page->sampled_blocks.store(0, std::memory_order_relaxed);
   page->capacity.store(0, std::memory_order_relaxed);
   page->area = area;
   page->block_size = block;

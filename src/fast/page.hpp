@@ -29,6 +29,12 @@ struct Block {
 /// first remote free must then tell the owning heap (remote_free.cpp).
 inline constexpr std::uintptr_t remote_notify_bit = 1;
 
+/// Page::owner_tag is the owning heap's address, or-ed with these bits; the
+/// free fast path compares it with the caller's heap, so any bit sends the
+/// free to the slow path.
+inline constexpr std::uintptr_t owner_tag_full = 1;     ///< the page is in the full queue
+inline constexpr std::uintptr_t owner_tag_sampled = 2;  ///< the page holds recorded blocks
+
 struct alignas(128) Page {
   // Hot fields: the allocation and free fast paths read only this cache line.
   void* free = nullptr;                              ///< ends at sentinel()
@@ -42,9 +48,19 @@ struct alignas(128) Page {
   std::atomic<std::uintptr_t> owner_tag{0};   ///< owning heap when in its queue; heap|1 when full; 0 otherwise
   std::atomic<std::uintptr_t> remote{0};      ///< null-terminated list of remote frees | remote_notify_bit
   char* area = nullptr;                              ///< first block
-  std::uint64_t divisor_magic = 0;             ///< ceil(2^64 / block_size): interior pointer test
+  /// Blocks handed out by the fast path since the page was set up (wraps):
+  /// the statistics' requests and the sampler's byte count, published on
+  /// slow paths (heap.cpp), which is why it sits on the hot line.
+  std::uint32_t allocated = 0;
+  /// Recorded (sampled) blocks of a heap profiler in this page. While
+  /// non-zero, owner_tag carries owner_tag_sampled so that local frees take
+  /// the slow path and report them. Only the owner increments it.
+  std::atomic<std::uint32_t> sampled_blocks{0};
 
   // Cold fields.
+  std::uint64_t divisor_magic = 0;             ///< ceil(2^64 / block_size): interior pointer test
+  std::uint32_t published_allocated = 0;  ///< `allocated` at the last publication to the statistics
+  std::uint32_t published_used = 0;       ///< blocks live (pin excluded) at the last publication
   Page* next = nullptr;///< in the heap's class queue or full queue
   Page* prev = nullptr;
   std::atomic<ThreadHeap*> owner{nullptr};///< owning heap; null when abandoned, free, large or huge
@@ -63,7 +79,7 @@ struct alignas(128) Page {
 };
 
 static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
-static_assert(offsetof(Page, divisor_magic) < 64, "hot fields share one cache line");
+static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache line");
 
 /// Prepares a page for blocks of `size_class` in [area, area + bytes).
 void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept;

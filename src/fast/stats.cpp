@@ -1,6 +1,8 @@
 // The global counters and the snapshot function of stats.hpp.
 #include "fast/stats.hpp"
 
+#include "fast/heap.hpp"
+
 namespace globalloc::fast {
 
 Counters counters;
@@ -33,6 +35,17 @@ void get_statistics(Statistics* out) noexcept {
     out->class_block_size[size_class] = class_size(size_class);
     out->small_pages_in_use += out->class_pages[size_class];
   }
+  heap_publish_all();
+  std::int64_t live[class_count];
+  heap_sum_class_counts(out->class_requests_total, live);
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    out->class_live_blocks[size_class] = live[size_class] > 0 ? static_cast<std::uint64_t>(live[size_class]) : 0;
+  }
+}
+
+std::size_t get_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept {
+  heap_publish_all();
+  return heap_thread_statistics(out, max);
 }
 
 }  // namespace globalloc::fast

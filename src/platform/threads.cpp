@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -45,5 +47,7 @@ bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction 
 }
 
 void yield_processor() noexcept { ::sched_yield(); }
+
+unsigned long current_thread_id() noexcept { return static_cast<unsigned long>(::syscall(SYS_gettid)); }
 
 }  // namespace globalloc::platform

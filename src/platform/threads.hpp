@@ -25,6 +25,10 @@ bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction 
 /// Lets another thread run (used by spin locks that wait too long).
 void yield_processor() noexcept;
 
+/// The kernel's id of the calling thread (what gettid returns, what ps and
+/// gdb show), for per-thread statistics.
+unsigned long current_thread_id() noexcept;
+
 /// Tells the CPU we are spinning (a pause instruction where there is one).
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
