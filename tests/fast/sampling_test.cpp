@@ -22,6 +22,8 @@ std::atomic<void*> slots[slot_count];
 std::atomic<std::size_t> recorded{0};
 std::atomic<std::size_t> forgotten{0};
 std::atomic<std::size_t> weight_total{0};
+// A forgotten block leaves a tombstone, so that lookups keep probing past it.
+void* const tombstone = reinterpret_cast<void*>(1);
 
 std::size_t slot_of(const void* block) noexcept {
   return (reinterpret_cast<std::uintptr_t>(block) >> 4) * 0x9E3779B97F4A7C15ull >> 48;
@@ -44,7 +46,7 @@ bool on_freed(void* block) noexcept {
   for (std::size_t probe = 0; probe < slot_count; ++probe) {
     void* expected = block;
     auto& slot = slots[(slot_of(block) + probe) % slot_count];
-    if (slot.compare_exchange_strong(expected, nullptr)) {
+    if (slot.compare_exchange_strong(expected, tombstone)) {
       forgotten.fetch_add(1);
       return true;
     }
