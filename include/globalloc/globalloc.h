@@ -1,5 +1,5 @@
 /* globalloc's C API: the fast allocator called explicitly (without replacing
- * malloc), its statistics, and control of its memory. Usable from C and C++.
+ * malloc), its statistics, its heap profiler, and control of its memory. Usable from C and C++.
  * Every function is safe to call before main and from any thread. */
 #ifndef GLOBALLOC_GLOBALLOC_H
 #define GLOBALLOC_GLOBALLOC_H
@@ -56,10 +56,74 @@ typedef struct globalloc_stats {
 
 /** Fills `out` with the current statistics. */
 void globalloc_stats_get(globalloc_stats* out) GLOBALLOC_NOEXCEPT;
-/** Writes the statistics as a readable table to stderr (per size class too). */
+/** Writes the statistics as a readable table to stderr (per size class and
+ *  per thread too). */
 void globalloc_stats_print(void) GLOBALLOC_NOEXCEPT;
 /** As globalloc_stats_print, to a file descriptor. */
 void globalloc_stats_print_fd(int fd) GLOBALLOC_NOEXCEPT;
+
+/** One size class of the fast allocator (small and medium blocks). Threads
+ *  publish their counts on their slow paths and the calling thread at the
+ *  query, so another thread's figures may lag by what it did since. */
+typedef struct globalloc_class_stats {
+  uint64_t block_size;      /**< bytes of each block of the class */
+  uint64_t pages;           /**< pages serving the class now */
+  uint64_t live_blocks;     /**< blocks handed out and not yet freed */
+  uint64_t requests_total;  /**< blocks handed out, ever */
+} globalloc_class_stats;
+
+/** The number of size classes: valid indexes of globalloc_stats_class are 0 to this minus 1. */
+unsigned globalloc_stats_class_count(void) GLOBALLOC_NOEXCEPT;
+/** Fills `out` with size class `index`; returns 0, or -1 (and leaves `out`
+ *  alone) when there is no such class. Classes are in increasing block size. */
+int globalloc_stats_class(unsigned index, globalloc_class_stats* out) GLOBALLOC_NOEXCEPT;
+
+/** One thread's heap (its small and medium blocks; large and huge blocks
+ *  belong to no thread), published as for globalloc_class_stats. */
+typedef struct globalloc_thread_stats {
+  uint64_t thread_id;       /**< the kernel's thread id (gettid) */
+  uint64_t live_blocks;     /**< blocks of this heap handed out and not yet freed */
+  uint64_t live_bytes;      /**< their usable bytes */
+  uint64_t requests_total;  /**< blocks handed out by this heap, ever */
+  uint64_t pages;           /**< pages the heap holds */
+} globalloc_thread_stats;
+
+/** Fills up to `max` entries of `out` with the threads that have a heap now
+ *  and returns how many threads have one (which may exceed `max`; `out` may
+ *  be NULL when `max` is 0). */
+size_t globalloc_stats_threads(globalloc_thread_stats* out, size_t max) GLOBALLOC_NOEXCEPT;
+
+/** Heap profiling (docs/profiling.md): the fast allocator samples about one
+ *  allocation per interval bytes with its stack. GLOBALLOC_OPTIONS=prof=1
+ *  turns it on from the start of the process; these functions turn it on and
+ *  off from code and report what it found. */
+typedef struct globalloc_profile_totals {
+  uint64_t samples_total;     /**< allocations sampled, ever */
+  uint64_t live_samples;      /**< sampled blocks not yet freed */
+  uint64_t allocated_bytes;   /**< bytes allocated since profiling started (estimated from the samples) */
+  uint64_t allocated_blocks;  /**< blocks allocated since profiling started (estimated) */
+  uint64_t live_bytes;        /**< of those, bytes still live (estimated) */
+  uint64_t live_blocks;       /**< of those, blocks still live (estimated) */
+  uint64_t sites;             /**< distinct allocating stacks seen */
+  uint64_t samples_dropped;   /**< samples not recorded because the profiler's tables were full */
+} globalloc_profile_totals;
+
+/** 1 when allocations are being sampled now, else 0. */
+int globalloc_profile_enabled(void) GLOBALLOC_NOEXCEPT;
+/** Starts sampling about one allocation per `mean_interval_bytes` (or changes
+ *  the interval); returns 0, or -1 for an interval of 0 or when the
+ *  profiler's tables cannot be mapped. What was recorded before is kept. */
+int globalloc_profile_start(size_t mean_interval_bytes) GLOBALLOC_NOEXCEPT;
+/** Stops sampling; sampled blocks still leave the live figures when freed. */
+void globalloc_profile_stop(void) GLOBALLOC_NOEXCEPT;
+/** Fills `out` with the profile's totals (all zero when never started). */
+void globalloc_profile_get(globalloc_profile_totals* out) GLOBALLOC_NOEXCEPT;
+/** Writes the profile report (the top sites by live and by allocated bytes,
+ *  each with its stack) to stderr; one line saying so when profiling never
+ *  started. */
+void globalloc_profile_report(void) GLOBALLOC_NOEXCEPT;
+/** As globalloc_profile_report, to a file descriptor. */
+void globalloc_profile_report_fd(int fd) GLOBALLOC_NOEXCEPT;
 
 #ifdef __cplusplus
 }

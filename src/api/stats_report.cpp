@@ -1,6 +1,6 @@
 // Statistics: the fast allocator's counters with the process's resident
-// memory, as a struct (globalloc_stats_get) and as a readable table
-// (globalloc_stats_print). The table is formatted into a stack buffer and
+// memory, as structs (globalloc_stats_get, per size class and per thread)
+// and as a readable table (globalloc_stats_print). The table is formatted into a stack buffer and
 // written with write(2): printing statistics must not allocate.
 #include <cstdarg>
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include "fast/stats.hpp"
 #include "globalloc/globalloc.h"
 #include "options/options.hpp"
+#include "platform/os_memory.hpp"
 #include "platform/process_memory.hpp"
 
 namespace globalloc::api {
@@ -53,6 +54,17 @@ struct HumanSize {
     std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
   }
 };
+
+// The threads shown in the table; the rest are summed on one line.
+constexpr std::size_t printed_threads = 64;
+
+void copy_thread(const fast::ThreadStatistics& from, globalloc_thread_stats* to) noexcept {
+  to->thread_id = from.thread_id;
+  to->live_blocks = from.live_blocks;
+  to->live_bytes = from.live_bytes;
+  to->requests_total = from.requests_total;
+  to->pages = from.pages;
+}
 
 }  // namespace
 }  // namespace globalloc::api
@@ -104,12 +116,70 @@ extern "C" void globalloc_stats_print_fd(int fd) noexcept {
   report.line("  %-26s %12llu   %llu created\n", "thread heaps in use", static_cast<unsigned long long>(stats.heaps_in_use),
               static_cast<unsigned long long>(stats.heaps_created_total));
   report.line("  %-26s %12llu\n", "pages in use", static_cast<unsigned long long>(stats.pages_in_use));
-  report.line("  size classes with pages:\n  %10s %8s\n", "block size", "pages");
+  report.line("  size classes in use (live: blocks not yet freed; requests: blocks handed out, ever):\n");
+  report.line("  %10s %8s %12s %12s %14s\n", "block size", "pages", "live blocks", "live bytes", "requests");
   for (unsigned size_class = 0; size_class < globalloc::fast::class_count; ++size_class) {
-    if (fast.class_pages[size_class] == 0) continue;
-    report.line("  %10llu %8llu\n", static_cast<unsigned long long>(fast.class_block_size[size_class]),
-                static_cast<unsigned long long>(fast.class_pages[size_class]));
+    if (fast.class_pages[size_class] == 0 && fast.class_live_blocks[size_class] == 0 &&
+        fast.class_requests_total[size_class] == 0) {
+      continue;
+    }
+    report.line("  %10llu %8llu %12llu %12s %14llu\n", static_cast<unsigned long long>(fast.class_block_size[size_class]),
+                static_cast<unsigned long long>(fast.class_pages[size_class]),
+                static_cast<unsigned long long>(fast.class_live_blocks[size_class]),
+                HumanSize(fast.class_live_blocks[size_class] * fast.class_block_size[size_class]).text,
+                static_cast<unsigned long long>(fast.class_requests_total[size_class]));
   }
+  globalloc::fast::ThreadStatistics threads[globalloc::api::printed_threads];
+  const std::size_t thread_count = globalloc::fast::get_thread_statistics(threads, globalloc::api::printed_threads);
+  const std::size_t shown = thread_count < globalloc::api::printed_threads ? thread_count : globalloc::api::printed_threads;
+  report.line("  threads with a heap (small and medium blocks):\n");
+  report.line("  %10s %12s %12s %14s %8s\n", "thread id", "live blocks", "live bytes", "requests", "pages");
+  for (std::size_t i = 0; i < shown; ++i) {
+    report.line("  %10llu %12llu %12s %14llu %8llu\n", static_cast<unsigned long long>(threads[i].thread_id),
+                static_cast<unsigned long long>(threads[i].live_blocks), HumanSize(threads[i].live_bytes).text,
+                static_cast<unsigned long long>(threads[i].requests_total),
+                static_cast<unsigned long long>(threads[i].pages));
+  }
+  if (thread_count > shown) {
+    report.line("  ... and %llu more threads\n", static_cast<unsigned long long>(thread_count - shown));
+  }
+}
+
+extern "C" unsigned globalloc_stats_class_count(void) noexcept { return globalloc::fast::class_count; }
+
+extern "C" int globalloc_stats_class(unsigned index, globalloc_class_stats* out) noexcept {
+  if (index >= globalloc::fast::class_count || out == nullptr) return -1;
+  globalloc::fast::Statistics fast;
+  globalloc::fast::get_statistics(&fast);
+  out->block_size = fast.class_block_size[index];
+  out->pages = fast.class_pages[index];
+  out->live_blocks = fast.class_live_blocks[index];
+  out->requests_total = fast.class_requests_total[index];
+  return 0;
+}
+
+extern "C" size_t globalloc_stats_threads(globalloc_thread_stats* out, size_t max) noexcept {
+  using globalloc::fast::ThreadStatistics;
+  if (out == nullptr) max = 0;
+  // The allocator's own records, copied field by field: on the stack for a
+  // few threads, in pages from the OS for more (this may not call malloc).
+  ThreadStatistics nearby[globalloc::api::printed_threads];
+  ThreadStatistics* records = nearby;
+  std::size_t mapped_bytes = 0;
+  if (max > globalloc::api::printed_threads) {
+    const std::size_t page = globalloc::platform::page_size();
+    mapped_bytes = (max * sizeof(ThreadStatistics) + page - 1) / page * page;
+    records = static_cast<ThreadStatistics*>(globalloc::platform::reserve_aligned(mapped_bytes, page));
+    if (records == nullptr) {
+      records = nearby;
+      mapped_bytes = 0;
+      max = globalloc::api::printed_threads;
+    }
+  }
+  const std::size_t count = globalloc::fast::get_thread_statistics(records, max);
+  for (std::size_t i = 0; i < count && i < max; ++i) globalloc::api::copy_thread(records[i], &out[i]);
+  if (mapped_bytes != 0) globalloc::platform::release(records, mapped_bytes);
+  return count;
 }
 
 extern "C" void globalloc_stats_print(void) noexcept { globalloc_stats_print_fd(2); }

@@ -4,6 +4,7 @@
 #include "fast/options.hpp"
 
 #include "options/options.hpp"
+#include "profiling/profiler.hpp"
 
 namespace globalloc::fast {
 
@@ -11,6 +12,12 @@ void set_purge_delay_ms(long delay_ms) noexcept { options::set(options::Option::
 
 long purge_delay_ms() noexcept { return options::value(options::Option::purge_delay_ms); }
 
-void load_options_from_environment() noexcept { options::load_from_environment(); }
+// Runs once, in process_init, before the first heap exists: the heap
+// profiler starts here when GLOBALLOC_OPTIONS asks for it (prof=1), so that
+// it samples from the process's first allocations.
+void load_options_from_environment() noexcept {
+  options::load_from_environment();
+  profiling::start_from_options();
+}
 
 }  // namespace globalloc::fast

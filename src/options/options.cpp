@@ -20,12 +20,18 @@ constexpr Description table[option_count] = {
     {"verbose", 0, "0 or 1", "print the options in force when the allocator starts"},
     {"zero_on_free", 0, "0 or 1", "hardened allocator: fill freed blocks with zeros instead of 0xDF"},
     {"quarantine_bytes", 512 << 10, "bytes", "hardened allocator: bytes of freed blocks held before reuse"},
+    {"prof", 0, "0 or 1", "heap profiling: sample allocations with their stacks (docs/profiling.md)"},
+    {"prof_interval", 512 << 10, "bytes, 1 or more", "heap profiling: mean bytes allocated between two samples"},
+    {"prof_at_exit", 1, "0 or 1", "heap profiling: print the profile report to stderr at exit when prof=1"},
+    {"prof_top", 20, "1 to 64", "heap profiling: sites listed in each ranking of the report"},
 };
 
 constinit std::atomic<long> values[option_count] = {
-    table[0].default_value, table[1].default_value, table[2].default_value,
-    table[3].default_value, table[4].default_value,
+    table[0].default_value, table[1].default_value, table[2].default_value, table[3].default_value,
+    table[4].default_value, table[5].default_value, table[6].default_value, table[7].default_value,
+    table[8].default_value,
 };
+static_assert(sizeof values / sizeof values[0] == sizeof table / sizeof table[0]);
 constinit std::atomic<bool> loaded{false};
 
 std::size_t length_of(const char* text) noexcept {
@@ -43,7 +49,7 @@ struct Piece {
   Piece(const char* start, std::size_t size) noexcept : text(start), length(size) {}
 };
 void warn(std::initializer_list<Piece> pieces) noexcept {
-  char line[320];
+  char line[512];
   std::size_t length = 0;
   for (const Piece& piece : pieces) {
     for (std::size_t i = 0; i < piece.length && length < sizeof line - 1; ++i) line[length++] = piece.text[i];
@@ -100,16 +106,32 @@ bool valid_value(Option option, long value) noexcept {
     case Option::purge_delay_ms: return value >= -1;
     case Option::stats:
     case Option::verbose:
-    case Option::zero_on_free: return value == 0 || value == 1;
+    case Option::zero_on_free:
+    case Option::prof:
+    case Option::prof_at_exit: return value == 0 || value == 1;
     case Option::quarantine_bytes: return value >= 0;
+    case Option::prof_interval: return value >= 1;
+    case Option::prof_top: return value >= 1 && value <= 64;
     case Option::count: break;
   }
   return false;
 }
 
-const char* known_names() noexcept {
-  return "purge_delay_ms, stats, verbose, zero_on_free, quarantine_bytes";
-}
+// "purge_delay_ms, stats, ...": every name of the table, for the warning.
+struct KnownNames {
+  char text[256];
+  std::size_t length = 0;
+  KnownNames() noexcept {
+    for (unsigned i = 0; i < option_count; ++i) {
+      if (i > 0) append(", ");
+      append(table[i].name);
+    }
+    text[length] = '\0';
+  }
+  void append(const char* piece) noexcept {
+    while (*piece != '\0' && length < sizeof text - 1) text[length++] = *piece++;
+  }
+};
 
 void print_options_in_force() noexcept {
   for (unsigned i = 0; i < option_count; ++i) {
@@ -143,8 +165,9 @@ unsigned parse(const char* text) noexcept {
       }
       long number = 0;
       if (found == option_count) {
+        const KnownNames known;
         warn({"globalloc: unknown option '", Piece(text, static_cast<std::size_t>(equals - text)),
-              "' in GLOBALLOC_OPTIONS ignored; known options: ", known_names()});
+              "' in GLOBALLOC_OPTIONS ignored; known options: ", known.text});
         ++warnings;
       } else if (equals == item_end || !parse_number(equals + 1, item_end, &number) ||
                  !valid_value(static_cast<Option>(found), number)) {

@@ -16,6 +16,10 @@ enum class Option : unsigned {
   verbose,
   zero_on_free,
   quarantine_bytes,
+  prof,
+  prof_interval,
+  prof_at_exit,
+  prof_top,
   count
 };
 

@@ -37,7 +37,8 @@ TEST_F(OptionsTest, UnknownKeysWarnAndTheRestStillApply) {
   const std::string warnings = testing::internal::GetCapturedStderr();
   EXPECT_EQ(value(Option::purge_delay_ms), 7);
   EXPECT_NE(warnings.find("globalloc: unknown option 'bogus' in GLOBALLOC_OPTIONS ignored; known options: "
-                          "purge_delay_ms, stats, verbose, zero_on_free, quarantine_bytes"),
+                          "purge_delay_ms, stats, verbose, zero_on_free, quarantine_bytes, prof, prof_interval, "
+                          "prof_at_exit, prof_top\n"),
             std::string::npos)
       << warnings;
   EXPECT_NE(warnings.find("unknown option 'another'"), std::string::npos) << warnings;
@@ -60,6 +61,31 @@ TEST_F(OptionsTest, EmptyAndMissingTextsAreFine) {
   EXPECT_EQ(parse(nullptr), 0u);
   EXPECT_EQ(parse(""), 0u);
   EXPECT_EQ(parse(",,"), 0u);
+}
+
+TEST_F(OptionsTest, HeapProfilingOptionsAreCheckedAndSet) {
+  EXPECT_EQ(value(Option::prof), 0) << "heap profiling must be off by default";
+  EXPECT_EQ(value(Option::prof_interval), 512 * 1024);
+  EXPECT_EQ(value(Option::prof_at_exit), 1);
+  EXPECT_EQ(value(Option::prof_top), 20);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(parse("prof_interval=64k,prof_top=5,prof_at_exit=0"), 0u);
+  EXPECT_EQ(value(Option::prof_interval), 64 * 1024);
+  EXPECT_EQ(value(Option::prof_top), 5);
+  EXPECT_EQ(value(Option::prof_at_exit), 0);
+  EXPECT_EQ(parse("prof=2,prof_interval=0,prof_top=65,prof_top=0,prof_at_exit=-1"), 5u);
+  const std::string warnings = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(value(Option::prof), 0);
+  EXPECT_EQ(value(Option::prof_interval), 64 * 1024);
+  EXPECT_EQ(value(Option::prof_top), 5);
+  EXPECT_NE(warnings.find("bad value '0' for option prof_interval (expected bytes, 1 or more); keeping 65536"),
+            std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find("bad value '65' for option prof_top (expected 1 to 64); keeping 5"), std::string::npos)
+      << warnings;
+  globalloc::options::set(Option::prof_interval, 512 * 1024);
+  globalloc::options::set(Option::prof_top, 20);
+  globalloc::options::set(Option::prof_at_exit, 1);
 }
 
 TEST(OptionTable, EveryOptionIsDocumented) {

@@ -1,0 +1,101 @@
+// The program the profiling tests run as a child process (the fast
+// allocator is its global allocator): it allocates from three call sites
+// that a report must tell apart, then writes the report on demand.
+//
+//   profiled_program sites   keep_site keeps 8 MiB live, small_site 0.8 MiB
+//                            (a tenth), churn_site allocates 24 MiB and frees
+//                            it all; then the report goes to stdout
+//   profiled_program api     starts profiling from code (no GLOBALLOC_OPTIONS),
+//                            checks the totals move, stops, checks they stop
+//
+// The site functions are extern "C", not inlined and exported (the target
+// has ENABLE_EXPORTS) so that dladdr names them in the report.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "globalloc/globalloc.h"
+
+namespace {
+
+constexpr std::size_t block_size = 512;
+constexpr std::size_t keep_count = 16384;  // 8 MiB
+void* kept[keep_count + keep_count / 10];
+std::size_t kept_count = 0;
+void* volatile sink;
+
+}  // namespace
+
+extern "C" {
+
+// Each stores what malloc returned before returning, so malloc is never
+// called as a tail call (which would leave the site off the stack).
+[[gnu::noinline]] void profiled_keep_site(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    kept[kept_count] = std::malloc(block_size);
+    std::memset(kept[kept_count], 1, 8);
+    ++kept_count;
+  }
+}
+
+[[gnu::noinline]] void profiled_small_site(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    kept[kept_count] = std::malloc(block_size);
+    std::memset(kept[kept_count], 2, 8);
+    ++kept_count;
+  }
+}
+
+[[gnu::noinline]] void profiled_churn_site(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    void* block = std::malloc(block_size);
+    sink = block;
+    std::free(block);
+  }
+}
+
+}  // extern "C"
+
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "sites";
+  if (std::strcmp(mode, "sites") == 0) {
+    profiled_keep_site(keep_count);
+    profiled_small_site(keep_count / 10);
+    profiled_churn_site(keep_count * 3);
+    globalloc_profile_totals totals;
+    globalloc_profile_get(&totals);
+    std::printf("profiling enabled=%d samples=%llu live_bytes=%llu allocated_bytes=%llu dropped=%llu\n",
+                globalloc_profile_enabled(), static_cast<unsigned long long>(totals.samples_total),
+                static_cast<unsigned long long>(totals.live_bytes),
+                static_cast<unsigned long long>(totals.allocated_bytes),
+                static_cast<unsigned long long>(totals.samples_dropped));
+    std::fflush(stdout);  // the report uses write(2)
+    globalloc_profile_report_fd(1);
+    return 0;
+  }
+  if (std::strcmp(mode, "api") == 0) {
+    if (globalloc_profile_enabled() != 0 || globalloc_profile_start(0) != -1) return 2;
+    if (globalloc_profile_start(4096) != 0 || globalloc_profile_enabled() != 1) return 3;
+    profiled_keep_site(keep_count);
+    globalloc_profile_totals running;
+    globalloc_profile_get(&running);
+    if (running.samples_total == 0 || running.live_bytes == 0) return 4;
+    globalloc_profile_stop();
+    if (globalloc_profile_enabled() != 0) return 5;
+    // Blocks allocated once stopped are not sampled (a thread may take one
+    // last sample drawn before the stop reached it)...
+    profiled_keep_site(keep_count / 10);
+    globalloc_profile_totals stopped;
+    globalloc_profile_get(&stopped);
+    if (stopped.samples_total > running.samples_total + 1) return 6;
+    // ...but sampled blocks freed after the stop still leave the live figures.
+    for (std::size_t i = 0; i < kept_count; ++i) std::free(kept[i]);
+    kept_count = 0;
+    globalloc_profile_totals freed;
+    globalloc_profile_get(&freed);
+    if (freed.live_bytes != 0 || freed.live_samples != 0) return 7;
+    std::printf("api ok: %llu samples while running\n", static_cast<unsigned long long>(running.samples_total));
+    return 0;
+  }
+  return 1;
+}
