@@ -59,6 +59,57 @@ int main(void) {
   globalloc_stats after;
   globalloc_stats_get(&after);
   CHECK(after.bytes_purged_total > stats.bytes_purged_total || after.bytes_mapped < stats.bytes_mapped);
+
+  /* Per size class: the class of 48-byte blocks follows this thread's blocks. */
+  unsigned classes = globalloc_stats_class_count();
+  CHECK(classes > 0);
+  unsigned class_48 = classes;
+  uint64_t previous_size = 0;
+  for (unsigned i = 0; i < classes; ++i) {
+    globalloc_class_stats one;
+    CHECK(globalloc_stats_class(i, &one) == 0);
+    CHECK(one.block_size > previous_size);
+    previous_size = one.block_size;
+    if (class_48 == classes && one.block_size >= 48) class_48 = i;
+  }
+  globalloc_class_stats no_such_class;
+  CHECK(globalloc_stats_class(classes, &no_such_class) == -1);
+  CHECK(class_48 < classes);
+  globalloc_class_stats class_before, class_holding, class_after;
+  CHECK(globalloc_stats_class(class_48, &class_before) == 0);
+  CHECK(class_before.block_size == 48);
+  void* small_blocks[3000];
+  for (int i = 0; i < 3000; ++i) small_blocks[i] = globalloc_malloc(opaque(48));
+  CHECK(globalloc_stats_class(class_48, &class_holding) == 0);
+  CHECK(class_holding.live_blocks >= class_before.live_blocks + 3000);
+  CHECK(class_holding.requests_total >= class_before.requests_total + 3000);
+  CHECK(class_holding.pages >= 1);
+
+  /* Per thread: this thread has a heap holding those blocks. */
+  size_t threads = globalloc_stats_threads(NULL, 0);
+  CHECK(threads >= 1);
+  globalloc_thread_stats thread_stats[8];
+  CHECK(globalloc_stats_threads(thread_stats, 8) == threads);
+  int holder = 0;
+  for (size_t i = 0; i < threads && i < 8; ++i) {
+    if (thread_stats[i].live_blocks >= 3000 && thread_stats[i].live_bytes >= 3000 * 48 &&
+        thread_stats[i].requests_total >= 3000 && thread_stats[i].pages >= 1 && thread_stats[i].thread_id != 0) {
+      holder = 1;
+    }
+  }
+  CHECK(holder);
+
+  for (int i = 0; i < 3000; ++i) globalloc_free(small_blocks[i]);
+  CHECK(globalloc_stats_class(class_48, &class_after) == 0);
+  CHECK(class_after.live_blocks + 3000 <= class_holding.live_blocks);
+  CHECK(class_after.requests_total >= class_holding.requests_total);
+
+  /* The profiler is off unless asked for. */
+  CHECK(globalloc_profile_enabled() == 0);
+  globalloc_profile_totals profile;
+  globalloc_profile_get(&profile);
+  CHECK(profile.samples_total == 0 && profile.sites == 0);
+
   globalloc_stats_print();
   puts("c api ok");
   return 0;
