@@ -696,6 +696,7 @@ void heap_purge_all() noexcept {
         segment_purge_pages(segment, 0, true);
       }
     }
+    heap_purge_free_blocks(heap, true);
   }
   // Abandoned segments: take in their remote frees, return what is empty.
   for (unsigned kind = 0; kind < 2; ++kind) {

@@ -42,6 +42,7 @@ struct ThreadHeap {
   std::atomic<std::uintptr_t> delayed_free;
   Segment* segments[2];  ///< owned small and medium segments, those with free pages first
   std::uint64_t next_purge_check_ms;
+  std::uint32_t purge_check_countdown;  ///< slow paths until the next clock read
   std::uintptr_t key_seed;
   ThreadHeap* pool_next;
   bool in_use;
@@ -64,7 +65,7 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, next_purge_check_ms{0}, purge_check_countdown{0},
         key_seed{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;

@@ -72,8 +72,10 @@ void* huge_allocate_cached(std::size_t rounded, bool zero) noexcept {
   std::size_t have = segment->mapping_size;
   const std::size_t dirty = have;
   if (have > total) {
-    // Give the tail back unless it is small.
-    if (have - total >= (std::size_t{1} << 20) || have - total > total / 4) {
+    // Keep a tail up to the block's own size: blocks of a program's large
+    // sizes come and go, and a kept tail serves the next bigger one without
+    // page faults. Anything more goes back to the OS.
+    if (have - total > total) {
       platform::release(reinterpret_cast<char*>(segment) + total, have - total);
       count(counters.bytes_mapped, -static_cast<std::int64_t>(have - total));
       count(counters.bytes_committed, -static_cast<std::int64_t>(have - total));

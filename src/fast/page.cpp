@@ -23,7 +23,10 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
   page->block_size = block;
   page->divisor_magic = UINT64_MAX / block + 1;
   page->reserved = static_cast<std::uint32_t>(bytes / block);
-  page->size_class = static_cast<std::uint16_t>(size_class);
+  page->size_class = static_cast<std::uint8_t>(size_class);
+  page->quiet_allocated = 0;
+  page->quiet_used = 0;
+  page->blocks_purged = false;
   page->remote.store(0, std::memory_order_relaxed);
   page->next = nullptr;
   page->prev = nullptr;

@@ -66,9 +66,14 @@ struct alignas(128) Page {
   std::atomic<ThreadHeap*> owner{nullptr};///< owning heap; null when abandoned, free, large or huge
   std::size_t block_size = 0;        ///< bytes per block (usable bytes of a large or huge block)
   std::uint32_t reserved = 0;        ///< blocks that fit in the page
-  std::uint16_t size_class = 0;
+  /// `allocated` and `used` when the block purge last looked (purge.cpp): a
+  /// page whose counts held still for a purge interval has quiet free blocks.
+  std::uint32_t quiet_allocated = 0;
+  std::uint32_t quiet_used = 0;
+  std::uint8_t size_class = 0;
   bool in_use = false; ///< handed to a size class (or holding a large/huge block)
   bool in_full = false;///< in the heap's full queue
+  bool blocks_purged = false;  ///< the free blocks' inner OS pages were discarded since the last change
 
   // void* rather than Block* so the constant empty page can point at itself
   // in a constant expression (no reinterpret_cast allowed there).

@@ -1,14 +1,92 @@
-// The periodic purge check of purge.hpp.
+// Delayed purging (purge.hpp): the periodic check, and the purge of whole OS
+// pages inside free blocks.
 #include "fast/purge.hpp"
 
 #include "fast/options.hpp"
+#include "fast/stats.hpp"
 #include "platform/clock.hpp"
+#include "platform/os_memory.hpp"
 
 namespace globalloc::fast {
+
+namespace {
+
+/// Slow paths between clock reads: a clock read costs about as much as the
+/// slow path itself, and purging a few calls late changes nothing.
+constexpr std::uint32_t slow_paths_per_clock_read = 16;
+
+/// Discards the OS pages of a free block after the one holding its link.
+std::size_t discard_block_inside(const Page* page, void* block) noexcept {
+  const std::uintptr_t os_page = platform::page_size();
+  const auto start = reinterpret_cast<std::uintptr_t>(block);
+  const std::uintptr_t first = (start + sizeof(Block) + os_page - 1) & ~(os_page - 1);
+  const std::uintptr_t last = (start + page->block_size) & ~(os_page - 1);
+  if (last <= first) return 0;
+  platform::discard(reinterpret_cast<void*>(first), last - first);
+  return last - first;
+}
+
+std::size_t discard_list(const Page* page, void* list) noexcept {
+  std::size_t bytes = 0;
+  // A list never holds more blocks than were carved: the bound keeps a
+  // corrupted list from looping.
+  std::uint32_t left = page->capacity.load(std::memory_order_relaxed);
+  for (void* block = list; block != page->sentinel() && left != 0; --left) {
+    bytes += discard_block_inside(page, block);
+    block = page->decode(static_cast<Block*>(block)->encoded_next);
+  }
+  return bytes;
+}
+
+/// The first size class whose blocks always hold a whole OS page past their link.
+unsigned first_class_with_inner_pages() noexcept {
+  const std::size_t need = 2 * platform::page_size();
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    if (class_size(size_class) >= need) return size_class;
+  }
+  return class_count;
+}
+
+}  // namespace
+
+std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
+  std::size_t bytes = 0;
+  std::size_t operations = 0;
+  for (unsigned size_class = first_class_with_inner_pages(); size_class < class_count; ++size_class) {
+    for (Page* page = heap->queues[size_class].first; page != nullptr; page = page->next) {
+      // A page in use since the last look is left alone: its free blocks are
+      // likely to be taken again soon, and discarding them would cost faults.
+      const bool quiet = page->allocated == page->quiet_allocated && page->used == page->quiet_used;
+      if (!quiet) {
+        page->quiet_allocated = page->allocated;
+        page->quiet_used = page->used;
+        page->blocks_purged = false;
+        if (!force) continue;
+      }
+      if (page->blocks_purged) continue;
+      page->blocks_purged = true;
+      const std::size_t discarded = discard_list(page, page->free) + discard_list(page, page->local_free);
+      if (discarded != 0) {
+        bytes += discarded;
+        ++operations;
+      }
+    }
+  }
+  if (bytes != 0) {
+    count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
+    count(counters.purge_operations_total, static_cast<std::int64_t>(operations));
+  }
+  return bytes;
+}
 
 void heap_maybe_purge(ThreadHeap* heap) noexcept {
   const long delay = purge_delay_ms();
   if (delay <= 0) return;  // 0 purges eagerly when pages fall free; negative never
+  if (heap->purge_check_countdown != 0) {
+    --heap->purge_check_countdown;
+    return;
+  }
+  heap->purge_check_countdown = slow_paths_per_clock_read;
   const std::uint64_t now = platform::monotonic_milliseconds();
   if (now < heap->next_purge_check_ms) return;
   // Check again after a fraction of the delay: a page is purged at most a
@@ -20,6 +98,7 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
       if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
     }
   }
+  heap_purge_free_blocks(heap, false);
   segment_cache_purge(now, false);
 }
 

@@ -8,7 +8,15 @@
 
 namespace globalloc::fast {
 
-/// Purges the heap's free pages and the cached segments whose delay expired.
+/// Purges the heap's free pages and the cached segments whose delay expired,
+/// and the inner OS pages of free blocks in pages that stayed quiet. Reads
+/// the clock only every few calls: it runs on allocation slow paths.
 void heap_maybe_purge(ThreadHeap* heap) noexcept;
+
+/// Discards the whole OS pages inside the free blocks of the heap's pages
+/// (blocks of more than one OS page: medium blocks mostly), so that memory a
+/// program freed goes back even while other blocks of the page live on. Only
+/// pages quiet since the last call, unless `force`. Returns bytes discarded.
+std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept;
 
 }  // namespace globalloc::fast

@@ -40,6 +40,7 @@ inline constexpr unsigned class_count = class_of(Config::medium_block_max) + 1;
 inline constexpr unsigned small_class_max = class_of(Config::small_block_max);
 static_assert(class_size(class_count - 1) == Config::medium_block_max);
 static_assert(class_size(small_class_max) == Config::small_block_max);
+static_assert(class_count <= 256, "Page::size_class is a byte");
 
 /// Entries of the per-heap direct table: index (size + 7) / 8 for sizes up to
 /// direct_size_max.
