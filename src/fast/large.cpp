@@ -56,6 +56,7 @@ void* huge_format(char* start, std::size_t offset, std::size_t rounded, std::siz
   segment->mapping_size = total;
   segment->touched_end = total;
   set_block(&segment->pages[0], start + offset, rounded);
+  segment_guard_metadata(segment);
   segment_register(segment);
   count(counters.huge_blocks, 1);
   count(counters.huge_bytes, static_cast<std::int64_t>(rounded));

@@ -9,6 +9,7 @@
 #include "fast/options.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
+#include "platform/memory_protection.hpp"
 #include "platform/os_memory.hpp"
 
 namespace globalloc::fast {
@@ -65,7 +66,18 @@ void discard_range(Segment* segment, std::size_t from, std::size_t to) noexcept 
   count(counters.purge_operations_total, 1);
 }
 
+std::atomic<bool> metadata_guards{false};
+
 }  // namespace
+
+void segment_set_metadata_guards(bool on) noexcept { metadata_guards.store(on, std::memory_order_relaxed); }
+
+void segment_guard_metadata(Segment* segment) noexcept {
+  if (!metadata_guards.load(std::memory_order_relaxed) || segment->metadata_guarded) return;
+  const std::size_t os_page = platform::page_size();
+  segment->metadata_guarded =
+      platform::protect_no_access(reinterpret_cast<char*>(segment) + segment_header_size - os_page, os_page);
+}
 
 void segment_register(Segment* segment) noexcept {
   segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(segment->page_shift,
@@ -105,6 +117,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
     count(counters.bytes_committed, segment_header_size);
   }
   format(segment, kind);
+  segment_guard_metadata(segment);
   if (kind != SegmentKind::large && segment->touched_end > segment_header_size) {
     // Pages an earlier use left resident are free and dirty: reuse them
     // first, purge them if they stay free.

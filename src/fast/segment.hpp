@@ -24,6 +24,9 @@ enum class SegmentKind : std::uint8_t { small, medium, large, huge };
 struct Segment {
   SegmentKind kind;
   std::uint8_t page_shift;
+  /// The last OS page of the header region is inaccessible (kept across
+  /// reuse from the cache; a fresh mapping starts false).
+  bool metadata_guarded;
   std::uint32_t page_count;
   std::uint32_t used_pages;
   std::uint64_t free_pages;   ///< bit i: page i holds no blocks
@@ -39,7 +42,7 @@ struct Segment {
   Page pages[small_pages_per_segment];
 };
 
-static_assert(sizeof(Segment) <= segment_header_size);
+static_assert(sizeof(Segment) <= segment_header_size - 16384, "room for a metadata guard page of up to 16 KiB");
 
 inline constexpr std::size_t segment_map_entries = std::size_t{1} << (48 - Config::segment_shift);
 
@@ -85,6 +88,15 @@ bool huge_cache_put(Segment* segment) noexcept;
 
 /// Unregisters a segment whose blocks are all free and caches or unmaps it.
 void segment_release(Segment* segment) noexcept;
+
+/// From now on every segment gets an inaccessible OS page between its
+/// header (the page descriptors) and the first block, so that an overflow
+/// backwards out of user data faults instead of rewriting the metadata. The
+/// hardened allocator turns it on; it costs one mprotect per new mapping.
+void segment_set_metadata_guards(bool on) noexcept;
+
+/// Puts the metadata guard in place when guards are on and it is not there yet.
+void segment_guard_metadata(Segment* segment) noexcept;
 
 /// Registers a huge segment at `segment` (mapping_size already set).
 void segment_register(Segment* segment) noexcept;

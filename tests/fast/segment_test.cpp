@@ -61,3 +61,21 @@ TEST(Segment, PageCarvesLazily) {
   EXPECT_LT(page->capacity, page->reserved);
   fast::deallocate(block);
 }
+
+TEST(SegmentDeathTest, MetadataGuardStopsAnUnderflowIntoTheHeader) {
+  // A segment made after guards are on has an inaccessible page right before
+  // its first block: a write backwards out of that block faults.
+  fast::segment_set_metadata_guards(true);
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::medium);
+  ASSERT_NE(segment, nullptr);
+  ASSERT_TRUE(segment->metadata_guarded);
+  std::size_t bytes = 0;
+  char* first_block = fast::segment_page_area(segment, 0, &bytes);
+  ASSERT_GT(bytes, 0u);
+  first_block[0] = 1;  // user data is writable
+  EXPECT_DEATH(static_cast<volatile char*>(first_block)[-1] = 1, "");
+  // The header itself stays readable and writable.
+  segment->purge_deadline_ms = 0;
+  fast::segment_set_metadata_guards(false);
+  fast::segment_release(segment);
+}
