@@ -31,16 +31,26 @@ std::uint64_t rank_of(const SiteFigures& figures, SiteOrder order) noexcept {
   return order == SiteOrder::live_bytes ? figures.live_bytes : figures.allocated_bytes;
 }
 
+// One filter counter per four block slots (at least one).
+unsigned filter_capacity(unsigned block_capacity) noexcept { return block_capacity >= 4 ? block_capacity / 4 : 1; }
+
 }  // namespace
 
 std::size_t SiteTable::bytes_needed(unsigned site_capacity, unsigned block_capacity) noexcept {
-  return round_up_64(sizeof(Site) * site_capacity) + round_up_64(sizeof(LiveBlock) * block_capacity);
+  return round_up_64(sizeof(Site) * site_capacity) + round_up_64(sizeof(LiveBlock) * block_capacity) +
+         round_up_64(sizeof(std::atomic<std::uint32_t>) * filter_capacity(block_capacity));
 }
 
 void SiteTable::attach(void* zeroed_memory, unsigned site_capacity, unsigned block_capacity) noexcept {
   char* memory = static_cast<char*>(zeroed_memory);
   fast::LockGuard guard(lock_);
-  blocks_ = reinterpret_cast<LiveBlock*>(memory + round_up_64(sizeof(Site) * site_capacity));
+  char* blocks = memory + round_up_64(sizeof(Site) * site_capacity);
+  // The memory is zero: every counter starts at 0 (atomics of this size are
+  // plain words).
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  filter_ = reinterpret_cast<std::atomic<std::uint32_t>*>(blocks + round_up_64(sizeof(LiveBlock) * block_capacity));
+  filter_mask_ = filter_capacity(block_capacity) - 1;
+  blocks_ = reinterpret_cast<LiveBlock*>(blocks);
   block_mask_ = block_capacity - 1;
   site_mask_ = site_capacity - 1;
   sites_ = reinterpret_cast<Site*>(memory);
@@ -49,6 +59,10 @@ void SiteTable::attach(void* zeroed_memory, unsigned site_capacity, unsigned blo
 unsigned SiteTable::block_slot(std::uintptr_t address) const noexcept {
   // Blocks are at least 8-byte aligned; the multiply spreads the rest.
   return static_cast<unsigned>(((address >> 3) * 0x9e3779b97f4a7c15ULL) >> 32) & block_mask_;
+}
+
+std::atomic<std::uint32_t>& SiteTable::filter_of(std::uintptr_t address) const noexcept {
+  return filter_[((address >> 3) * 0xff51afd7ed558ccdULL >> 40) & filter_mask_];
 }
 
 SiteTable::Site* SiteTable::find_or_add_site(std::uint64_t hash, void* const* frames, unsigned depth) noexcept {
@@ -85,6 +99,8 @@ void SiteTable::forget_live(const LiveBlock& block) noexcept {
 // unless its home slot lies cyclically in (hole, its slot], where it would
 // no longer be found from home.
 void SiteTable::remove_block(LiveBlock* removed) noexcept {
+  std::atomic<std::uint32_t>& filter = filter_of(removed->address);
+  filter.store(filter.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   unsigned hole = static_cast<unsigned>(removed - blocks_);
   for (unsigned next = (hole + 1) & block_mask_; blocks_[next].address != 0; next = (next + 1) & block_mask_) {
     const unsigned home = block_slot(blocks_[next].address);
@@ -128,13 +144,22 @@ bool SiteTable::record_allocation(const void* block, std::size_t usable, std::si
   while (blocks_[slot].address != 0) slot = (slot + 1) & block_mask_;
   blocks_[slot] = LiveBlock{address, static_cast<std::uint32_t>(site - sites_), weight, blocks};
   ++block_count_;
+  std::atomic<std::uint32_t>& filter = filter_of(address);
+  filter.store(filter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return true;
 }
 
 bool SiteTable::record_free(const void* block) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  // Without the lock: a recorded block's count was raised before the block
+  // was handed out, so a free of it (ordered after, by the program) sees it;
+  // a count of 0 means no recorded block hashes here. The filter pointer
+  // is set before sampling starts and never changes.
+  std::atomic<std::uint32_t>* filter = filter_;
+  if (filter == nullptr || filter_of(address).load(std::memory_order_relaxed) == 0) return false;
   fast::LockGuard guard(lock_);
   if (sites_ == nullptr) return false;
-  LiveBlock* found = find_block(reinterpret_cast<std::uintptr_t>(block));
+  LiveBlock* found = find_block(address);
   if (found == nullptr) return false;
   forget_live(*found);
   remove_block(found);

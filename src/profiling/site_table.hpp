@@ -5,8 +5,12 @@
 // tables in memory handed over once (the profiler maps it from the OS, since
 // it runs inside malloc). One spin lock guards them: sampling is rare (one
 // allocation per half MiB by default), so it is never contended for long.
+// Frees are not rare: the allocator reports every free from a page that
+// holds a sampled block, so a lock-free filter (live sampled blocks per
+// address hash) answers most of them without taking the lock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -99,10 +103,13 @@ class SiteTable {
   void remove_block(LiveBlock* slot) noexcept;
   void forget_live(const LiveBlock& block) noexcept;
   unsigned block_slot(std::uintptr_t address) const noexcept;
+  std::atomic<std::uint32_t>& filter_of(std::uintptr_t address) const noexcept;
 
   mutable fast::SpinLock lock_;
   Site* sites_ = nullptr;
   LiveBlock* blocks_ = nullptr;
+  std::atomic<std::uint32_t>* filter_ = nullptr;  ///< live sampled blocks per address hash
+  unsigned filter_mask_ = 0;
   unsigned site_mask_ = 0;
   unsigned block_mask_ = 0;
   unsigned site_count_ = 0;

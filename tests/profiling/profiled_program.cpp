@@ -7,12 +7,23 @@
 //                            it all; then the report goes to stdout
 //   profiled_program api     starts profiling from code (no GLOBALLOC_OPTIONS),
 //                            checks the totals move, stops, checks they stop
+//   profiled_program threads four threads allocate small, medium and large
+//                            blocks that the main thread frees (remote frees);
+//                            afterwards no sampled block may be left live
+//   profiled_program fork    forks while other threads allocate; the child
+//                            allocates and reports (no lock left held)
 //
 // The site functions are extern "C", not inlined and exported (the target
 // has ENABLE_EXPORTS) so that dladdr names them in the report.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "globalloc/globalloc.h"
 
@@ -96,6 +107,68 @@ int main(int argc, char** argv) {
     if (freed.live_bytes != 0 || freed.live_samples != 0) return 7;
     std::printf("api ok: %llu samples while running\n", static_cast<unsigned long long>(running.samples_total));
     return 0;
+  }
+  if (std::strcmp(mode, "threads") == 0) {
+    constexpr int thread_count = 4;
+    constexpr int per_thread = 20000;
+    std::vector<void*> blocks(thread_count * per_thread);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < thread_count; ++t) {
+      threads.emplace_back([&blocks, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          const std::size_t size = i % 100 == 0 ? 300000 : i % 10 == 0 ? 20000 : 16 + (i % 37) * 24;
+          void* block = std::malloc(size);
+          std::memset(block, 3, 16);
+          if (i % 3 == 0) {
+            std::free(block);  // a local free
+            block = std::malloc(64);
+          }
+          blocks[t * per_thread + i] = block;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    globalloc_profile_totals holding;
+    globalloc_profile_get(&holding);
+    for (void* block : blocks) std::free(block);  // remote frees into the threads' pages
+    globalloc_profile_totals freed;
+    globalloc_profile_get(&freed);
+    std::printf("threads: %llu samples, %llu live while held, %llu live after (dropped %llu)\n",
+                static_cast<unsigned long long>(holding.samples_total),
+                static_cast<unsigned long long>(holding.live_samples),
+                static_cast<unsigned long long>(freed.live_samples),
+                static_cast<unsigned long long>(freed.samples_dropped));
+    return holding.live_samples > 100 && freed.live_samples == 0 ? 0 : 8;
+  }
+  if (std::strcmp(mode, "fork") == 0) {
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&stop] {
+        while (!stop.load()) {
+          void* blocks[64];
+          for (void*& block : blocks) block = std::malloc(1000);
+          for (void* block : blocks) std::free(block);
+        }
+      });
+    }
+    int children_ok = 0;
+    for (int round = 0; round < 20; ++round) {
+      const pid_t child = fork();
+      if (child == 0) {
+        profiled_keep_site(2000);
+        globalloc_profile_totals totals;
+        globalloc_profile_get(&totals);
+        _exit(totals.samples_total > 0 ? 0 : 1);
+      }
+      int status = 0;
+      waitpid(child, &status, 0);
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++children_ok;
+    }
+    stop = true;
+    for (std::thread& thread : threads) thread.join();
+    std::printf("fork: %d of 20 children profiled and exited\n", children_ok);
+    return children_ok == 20 ? 0 : 9;
   }
   return 1;
 }

@@ -165,6 +165,18 @@ TEST(HeapProfile, StartsAndStopsFromTheCApi) {
   EXPECT_NE(run.out.find("api ok"), std::string::npos) << run.out;
 }
 
+TEST(HeapProfile, SampledBlocksFreedByOtherThreadsLeaveTheLiveFigures) {
+  const ChildRun run = run_child("prof=1,prof_interval=8k,prof_at_exit=0", "threads");
+  EXPECT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find(" live while held, 0 live after"), std::string::npos) << run.out;
+}
+
+TEST(HeapProfile, ForkWhileOtherThreadsAllocateLeavesNoLockHeld) {
+  const ChildRun run = run_child("prof=1,prof_interval=4k,prof_at_exit=0", "fork");
+  EXPECT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("fork: 20 of 20 children"), std::string::npos) << run.out;
+}
+
 TEST(HeapProfile, BadOptionValuesAreReportedAndIgnored) {
   const ChildRun run = run_child("prof=1,prof_interval=0,prof_top=100", "sites");
   ASSERT_EQ(run.status, 0) << run.out << run.err;
