@@ -15,7 +15,8 @@
 #include "globalloc/fast_allocator.hpp"
 #include "hardening/guarded_blocks.hpp"
 #include "hardening/mitigations.hpp"
-#include "hardening/quarantine.hpp"
+#include "hardening/block_header.hpp"
+#include "hardening/thread_cache.hpp"
 #include "options/options.hpp"
 #include "platform/fatal.hpp"
 #include "platform/os_memory.hpp"
@@ -24,24 +25,24 @@
 namespace globalloc::hardened {
 namespace {
 
+using hardening::address_of;
+using hardening::block_is_guarded;
+using hardening::canary_size;
+using hardening::decoded_size;
+using hardening::freed_pattern;
+using hardening::Header;
+using hardening::header_of;
+using hardening::inner_of;
+using hardening::max_block_size;
 using hardening::Mitigation;
-constexpr hardening::MitigationSet mitigations = hardening::all_mitigations;
+using hardening::mitigations;
+using hardening::offset_for;
+using hardening::secret;
+using hardening::state_freed;
+using hardening::state_live;
+using hardening::ThreadCache;
+using hardening::write_block_metadata;
 
-struct Header {
-  std::uint64_t encoded_size;  // size ^ secret ^ block address
-  std::uint32_t align;
-  std::uint8_t state;
-  std::uint8_t fill;           // the byte a freed block was filled with
-  std::uint8_t check;          // keyed hash of address and size
-  std::uint8_t flags;          // block_is_guarded
-};
-constexpr std::uint8_t block_is_guarded = 1;
-static_assert(sizeof(Header) == 16);
-
-constexpr std::uint8_t state_live = 0xA7;
-constexpr std::uint8_t state_freed = 0xF3;
-constexpr std::size_t canary_size = mitigations.has(Mitigation::canary) ? sizeof(std::uint64_t) : 0;
-constexpr std::uint8_t freed_pattern = 0xDF;
 // Freed bytes filled and checked before reuse: the first 256 bytes, where a
 // dangling pointer's writes land (object headers, vtable pointers, the first
 // fields), without paying two passes over every large block freed.
@@ -49,55 +50,6 @@ constexpr std::size_t fill_check_limit = 256;
 // A freed block larger than this gives its whole pages back to the OS while
 // it waits in the quarantine.
 constexpr std::size_t discard_threshold = 64 * 1024;
-constexpr std::size_t max_block_size = std::size_t{1} << 48;
-
-constinit std::atomic<std::uint64_t> process_secret{0};
-
-[[gnu::noinline, gnu::cold]] std::uint64_t make_secret() noexcept {
-  std::uint64_t secret = platform::random_seed() | 1;
-  std::uint64_t expected = 0;
-  if (!process_secret.compare_exchange_strong(expected, secret, std::memory_order_acq_rel)) secret = expected;
-  return secret;
-}
-inline std::uint64_t secret() noexcept {
-  const std::uint64_t value = process_secret.load(std::memory_order_acquire);
-  return value != 0 ? value : make_secret();
-}
-
-inline std::uint64_t mix(std::uint64_t value) noexcept {
-  value ^= value >> 31;
-  value *= 0x9E3779B97F4A7C15ull;
-  value ^= value >> 29;
-  return value;
-}
-inline std::uintptr_t address_of(const void* block) noexcept { return reinterpret_cast<std::uintptr_t>(block); }
-inline std::size_t offset_for(std::size_t align) noexcept {
-  return align > default_alignment ? align : default_alignment;
-}
-inline Header& header_of(void* block) noexcept {
-  return *reinterpret_cast<Header*>(static_cast<char*>(block) - sizeof(Header));
-}
-inline char* inner_of(void* block, const Header& header) noexcept {
-  return static_cast<char*>(block) - offset_for(header.align);
-}
-inline std::uint8_t check_of(const void* block, std::size_t size) noexcept {
-  return static_cast<std::uint8_t>(mix(address_of(block) ^ size ^ secret()) >> 56);
-}
-inline std::uint64_t canary_of(const void* block) noexcept { return mix(address_of(block) + secret()); }
-
-void write_block_metadata(void* block, std::size_t size, std::size_t align, std::uint8_t flags) noexcept {
-  Header& header = header_of(block);
-  header.flags = flags;
-  header.encoded_size = size ^ secret() ^ address_of(block);
-  header.align = static_cast<std::uint32_t>(align);
-  header.state = state_live;
-  header.fill = 0;
-  header.check = check_of(block, size);
-  if constexpr (mitigations.has(Mitigation::canary)) {
-    const std::uint64_t canary = canary_of(block);
-    std::memcpy(static_cast<char*>(block) + size, &canary, sizeof canary);
-  }
-}
 
 // ---- fatal reports: one line naming the error, the address and the operation ----
 
@@ -143,26 +95,41 @@ struct Validated {
   std::size_t size;
 };
 
-Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
-  if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
-    if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
-    if (!header_is_in_our_memory(block) && !hardening::guarded_is_registered(block)) {
-      report("free of invalid pointer", block, operation);
-    }
-  }
-  Header& header = header_of(block);
+[[noreturn, gnu::noinline, gnu::cold]] void report_bad_header(void* block, const Header& header,
+                                                               const char* operation, const char* freed_error) noexcept {
   if constexpr (mitigations.has(Mitigation::double_free)) {
     if (header.state == state_freed) report(freed_error, block, operation);
   }
-  const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
-  if (header.state != state_live || size >= max_block_size || header.check != check_of(block, size) ||
-      header.align == 0 || (header.align & (header.align - 1)) != 0) {
-    report("free of interior or corrupted pointer", block, operation);
+  report("free of interior or corrupted pointer", block, operation);
+}
+
+[[noreturn, gnu::noinline, gnu::cold]] void report_overflow(void* block, const char* operation) noexcept {
+  report("heap buffer overflow (canary overwritten) past the end of block", block, operation);
+}
+
+[[gnu::noinline, gnu::cold]] void check_foreign_pointer(void* block, const char* operation) noexcept {
+  if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
+  if (!hardening::guarded_is_registered(block)) report("free of invalid pointer", block, operation);
+}
+
+[[gnu::always_inline]] inline Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
+  if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
+    if ((address_of(block) & (default_alignment - 1)) != 0 || !header_is_in_our_memory(block)) [[unlikely]] {
+      check_foreign_pointer(block, operation);
+    }
+  }
+  Header& header = header_of(block);
+  const std::uint64_t key = secret();
+  const std::size_t size = decoded_size(block, header, key);
+  const std::uint64_t hash = hardening::block_key(block, key);
+  if (header.state != state_live || size >= max_block_size || header.check != hardening::check_of(hash, size) ||
+      header.align == 0 || (header.align & (header.align - 1)) != 0) [[unlikely]] {
+    report_bad_header(block, header, operation, freed_error);
   }
   if constexpr (mitigations.has(Mitigation::canary)) {
     std::uint64_t canary;
     std::memcpy(&canary, static_cast<char*>(block) + size, sizeof canary);
-    if (canary != canary_of(block)) report("heap buffer overflow (canary overwritten) past the end of block", block, operation);
+    if (canary != hash) [[unlikely]] report_overflow(block, operation);
   }
   return Validated{&header, size};
 }
@@ -175,7 +142,7 @@ bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shri
   // A guarded block ends at its guard page: it can only shrink, and only
   // when asked not to move (realloc moves it to keep the guard adjacent).
   if (header.flags & block_is_guarded) {
-    const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
+    const std::size_t size = decoded_size(block, header, secret());
     return shrink == Shrink::any && new_size <= size;
   }
   const std::size_t offset = offset_for(header.align);
@@ -185,7 +152,6 @@ bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shri
   return new_size <= room && (shrink == Shrink::any || new_size >= room / 2);
 }
 
-// A block leaves the quarantine: check that nobody wrote into it, then free it.
 // What a freed block's first bytes must still hold when it leaves the quarantine.
 struct FreedBytes {
   unsigned char bytes[fill_check_limit];
@@ -199,16 +165,17 @@ alignas(64) constexpr unsigned char zero_bytes[fill_check_limit] = {};
 // Gives the block's memory back: unmaps a guarded block, frees any other to
 // the fast allocator.
 void release_memory(void* block, const Header& header) noexcept {
-  if (header.flags & block_is_guarded) {
+  if (header.flags & block_is_guarded) [[unlikely]] {
     hardening::guarded_unmap(block);
   } else {
     fast::deallocate(inner_of(block, header));
   }
 }
 
-void release_to_fast_allocator(void* block) noexcept {
+// A block leaves the quarantine: check that nobody wrote into it, then free it.
+void release_quarantined_block(void* block) noexcept {
   Header& header = header_of(block);
-  const std::size_t size = header.encoded_size ^ secret() ^ address_of(block);
+  const std::size_t size = decoded_size(block, header, secret());
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
   const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
   if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
@@ -221,7 +188,7 @@ void release_to_fast_allocator(void* block) noexcept {
 // Returns the bytes the quarantine should account for.
 std::size_t fill_freed_block(void* block, std::size_t size, std::uint8_t fill, bool zero_everything) noexcept {
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
-  if (size < discard_threshold) {
+  if (size < discard_threshold) [[likely]] {
     std::memset(block, fill, zero_everything ? size : checked);
     return size;
   }
@@ -235,22 +202,44 @@ std::size_t fill_freed_block(void* block, std::size_t size, std::uint8_t fill, b
   return discard_from - start;
 }
 
+// The bytes a freed block of `size` will hold while it waits (see fill_freed_block).
+std::size_t held_bytes_for(std::size_t size) noexcept {
+  return sizeof(Header) + (size < discard_threshold ? size : fill_check_limit + platform::page_size());
+}
+
+[[gnu::noinline]] void free_without_quarantine(void* block, const Validated& validated, bool zero) noexcept {
+  if (zero) std::memset(block, 0, validated.size);
+  release_memory(block, *validated.header);
+}
+
 void free_checked(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
   if constexpr (mitigations.has(Mitigation::quarantine)) {
-    const bool zero_everything = (options::value(options::Option::zero_on_free) != 0);
+    ThreadCache* cache = hardening::current_cache;
+    if (cache == &hardening::empty_cache) [[unlikely]] {
+      cache = hardening::thread_cache_create();
+      if (cache == nullptr) {
+        free_without_quarantine(block, validated, options::value(options::Option::zero_on_free) != 0);
+        return;
+      }
+    }
+    const bool zero_everything = cache->zero_on_free;
+    if (held_bytes_for(validated.size) > cache->budget / 4) [[unlikely]] {
+      free_without_quarantine(block, validated, zero_everything);
+      return;
+    }
     header.fill = zero_everything ? 0 : freed_pattern;
-    const std::size_t held_bytes = fill_freed_block(block, validated.size, header.fill, zero_everything);
-    if (hardening::quarantine_hold(block, held_bytes, release_to_fast_allocator)) return;
-    release_memory(block, header);
+    const std::size_t held = fill_freed_block(block, validated.size, header.fill, zero_everything) + sizeof(Header);
+    if (!hardening::quarantine_hold(*cache, block, held)) release_memory(block, header);
   } else {
-    if ((options::value(options::Option::zero_on_free) != 0)) std::memset(block, 0, validated.size);
-    release_memory(block, header);
+    free_without_quarantine(block, validated, options::value(options::Option::zero_on_free) != 0);
   }
 }
 
-void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
+// A block without shuffling: any size and alignment, straight from the fast
+// allocator (or a guarded mapping).
+[[gnu::noinline]] void* allocate_unshuffled(std::size_t size, std::size_t align, bool zeroed) noexcept {
   if (!is_valid_alignment(align)) return nullptr;
   if (size >= max_block_size) return nullptr;
   if constexpr (mitigations.has(Mitigation::guard_pages)) {
@@ -271,7 +260,76 @@ void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept 
   return block;
 }
 
+// ---- the shuffle: a random choice among a few candidates of each small size ----
+
+constexpr std::size_t shuffle_max_size = hardening::shuffle_max_inner - sizeof(Header) - canary_size;
+
+inline unsigned bucket_of(std::size_t size) noexcept {
+  return static_cast<unsigned>((size + sizeof(Header) + canary_size + hardening::shuffle_granule - 1) /
+                               hardening::shuffle_granule);
+}
+inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hardening::shuffle_granule; }
+
+// Fills an empty bucket with fresh candidates; false when the thread has no
+// cache or memory ran out.
+[[gnu::noinline, gnu::cold]] bool fill_bucket(unsigned bucket) noexcept {
+  ThreadCache* cache = hardening::current_cache;
+  if (cache == &hardening::empty_cache) {
+    cache = hardening::thread_cache_create();
+    if (cache == nullptr) return false;
+  }
+  if (cache->bucket_full[bucket]) return true;
+  for (unsigned slot = 0; slot < hardening::shuffle_slots; ++slot) {
+    void* inner = fast::allocate_natural(bucket_bytes(bucket));
+    if (inner == nullptr) {
+      while (slot > 0) fast::deallocate(cache->candidates[bucket][--slot]);
+      return false;
+    }
+    cache->candidates[bucket][slot] = inner;
+  }
+  cache->bucket_full[bucket] = 1;
+  return true;
+}
+
+// Memory ran out while replacing a candidate: the bucket gives its other
+// candidates back and is empty until it can be filled again.
+[[gnu::noinline, gnu::cold]] void empty_bucket(ThreadCache& cache, unsigned bucket, unsigned taken) noexcept {
+  cache.bucket_full[bucket] = 0;
+  for (unsigned slot = 0; slot < hardening::shuffle_slots; ++slot) {
+    if (slot != taken) fast::deallocate(cache.candidates[bucket][slot]);
+  }
+}
+
+[[gnu::always_inline]] inline void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  if constexpr (mitigations.has(Mitigation::random_choice)) {
+    if (align <= default_alignment && is_valid_alignment(align) && size <= shuffle_max_size) [[likely]] {
+      const unsigned bucket = bucket_of(size);
+      for (;;) {
+        ThreadCache* cache = hardening::current_cache;
+        if (cache->bucket_full[bucket]) [[likely]] {
+          // Take a random candidate and put a fresh block in its place.
+          const auto slot = static_cast<unsigned>(hardening::next_random(*cache) >> 59) & (hardening::shuffle_slots - 1);
+          void* inner = cache->candidates[bucket][slot];
+          void* fresh = fast::allocate_natural(bucket_bytes(bucket));
+          if (fresh != nullptr) [[likely]] {
+            cache->candidates[bucket][slot] = fresh;
+          } else {
+            empty_bucket(*cache, bucket, slot);
+          }
+          void* block = static_cast<char*>(inner) + sizeof(Header);
+          if (zeroed) std::memset(block, 0, size);
+          write_block_metadata(block, size, default_alignment, 0);
+          return block;
+        }
+        if (!fill_bucket(bucket)) break;
+      }
+    }
+  }
+  return allocate_unshuffled(size, align, zeroed);
+}
+
 }  // namespace
+
 
 void* allocate(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, false); }
 void* allocate_zeroed(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, true); }
@@ -285,7 +343,7 @@ void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept
   if (block == nullptr) return;
   const Validated validated = validate(block, "sized delete", "double free of");
   if constexpr (mitigations.has(Mitigation::size_check)) {
-    if (validated.size != size || (align > default_alignment && validated.header->align != align)) {
+    if (validated.size != size || (align > default_alignment && validated.header->align != align)) [[unlikely]] {
       Suffix suffix;
       suffix << " (allocated with size " << validated.size << " align " << std::size_t{validated.header->align}
              << ", freed with size " << size << " align " << align << ") in sized delete";
@@ -323,8 +381,30 @@ std::size_t usable_size(const void* block) noexcept {
   return validate(const_cast<void*>(block), "malloc_usable_size", "use of freed block").size;
 }
 
-void flush_quarantine() noexcept { hardening::quarantine_flush(release_to_fast_allocator); }
-void set_zero_on_free(bool enabled) noexcept { options::set(options::Option::zero_on_free, enabled ? 1 : 0); }
-void set_quarantine_bytes(std::size_t bytes) noexcept { hardening::quarantine_set_budget(bytes); }
+void flush_quarantine() noexcept { hardening::quarantine_flush_this_thread(); }
+void set_zero_on_free(bool enabled) noexcept {
+  options::set(options::Option::zero_on_free, enabled ? 1 : 0);
+  hardening::quarantine_set_this_thread(static_cast<std::size_t>(options::value(options::Option::quarantine_bytes)),
+                                        enabled);
+}
+void set_quarantine_bytes(std::size_t bytes) noexcept {
+  options::set(options::Option::quarantine_bytes, static_cast<long>(bytes));
+  hardening::quarantine_set_this_thread(bytes, options::value(options::Option::zero_on_free) != 0);
+}
 
 }  // namespace globalloc::hardened
+
+namespace globalloc::hardening {
+
+void release_quarantined(void* block) noexcept { hardened::release_quarantined_block(block); }
+
+constinit std::atomic<std::uint64_t> process_secret{0};
+
+std::uint64_t make_secret() noexcept {
+  std::uint64_t secret = platform::random_seed() | 1;
+  std::uint64_t expected = 0;
+  if (!process_secret.compare_exchange_strong(expected, secret, std::memory_order_acq_rel)) secret = expected;
+  return secret;
+}
+
+}  // namespace globalloc::hardening

@@ -15,6 +15,7 @@ enum class Mitigation : std::uint32_t {
   canary = 1u << 4,             ///< a keyed word after each block, checked on free
   quarantine = 1u << 5,         ///< freed blocks wait before reuse, filled and checked
   guard_pages = 1u << 6,        ///< large blocks sit between inaccessible pages
+  random_choice = 1u << 7,      ///< the next block of a size is picked at random among a few candidates
 };
 
 struct MitigationSet {
@@ -35,6 +36,6 @@ constexpr MitigationSet operator|(MitigationSet a, Mitigation b) noexcept {
 inline constexpr MitigationSet all_mitigations = Mitigation::block_header | Mitigation::double_free |
                                                  Mitigation::invalid_pointer | Mitigation::size_check |
                                                  Mitigation::canary | Mitigation::quarantine |
-                                                 Mitigation::guard_pages;
+                                                 Mitigation::guard_pages | Mitigation::random_choice;
 
 }  // namespace globalloc::hardening

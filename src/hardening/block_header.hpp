@@ -1,0 +1,91 @@
+// The hardened allocator's per-block metadata: a 16-byte header before each
+// block (its size encoded with a per-process secret and the block's own
+// address, its alignment, its state and a keyed check byte) and a keyed
+// canary word right after the block's requested size. One keyed hash of the
+// address (block_key) gives both the canary and the check byte, so writing
+// or validating a block costs one multiply chain.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "globalloc/layout.hpp"
+#include "hardening/mitigations.hpp"
+
+namespace globalloc::hardening {
+
+inline constexpr MitigationSet mitigations = all_mitigations;
+
+struct Header {
+  std::uint64_t encoded_size;  // size ^ secret ^ block address
+  std::uint32_t align;
+  std::uint8_t state;
+  std::uint8_t fill;   // the byte a freed block was filled with
+  std::uint8_t check;  // keyed hash of address and size
+  std::uint8_t flags;  // block_is_guarded
+};
+static_assert(sizeof(Header) == 16);
+
+inline constexpr std::uint8_t block_is_guarded = 1;
+inline constexpr std::uint8_t state_live = 0xA7;
+inline constexpr std::uint8_t state_freed = 0xF3;
+inline constexpr std::size_t canary_size = mitigations.has(Mitigation::canary) ? sizeof(std::uint64_t) : 0;
+inline constexpr std::uint8_t freed_pattern = 0xDF;
+inline constexpr std::size_t max_block_size = std::size_t{1} << 48;
+
+// The process secret: drawn on first use (any thread may race to draw it;
+// the first to publish wins), never zero afterwards.
+[[gnu::visibility("hidden")]] extern constinit std::atomic<std::uint64_t> process_secret;
+[[gnu::visibility("hidden")]] std::uint64_t make_secret() noexcept;
+
+inline std::uint64_t secret() noexcept {
+  const std::uint64_t value = process_secret.load(std::memory_order_relaxed);
+  if (value != 0) [[likely]] return value;
+  return make_secret();
+}
+
+inline std::uint64_t mix(std::uint64_t value) noexcept {
+  value ^= value >> 31;
+  value *= 0x9E3779B97F4A7C15ull;
+  value ^= value >> 29;
+  return value;
+}
+inline std::uintptr_t address_of(const void* block) noexcept { return reinterpret_cast<std::uintptr_t>(block); }
+inline std::size_t offset_for(std::size_t align) noexcept {
+  return align > default_alignment ? align : default_alignment;
+}
+inline Header& header_of(void* block) noexcept {
+  return *reinterpret_cast<Header*>(static_cast<char*>(block) - sizeof(Header));
+}
+inline char* inner_of(void* block, const Header& header) noexcept {
+  return static_cast<char*>(block) - offset_for(header.align);
+}
+
+/// The keyed hash of a block's address: its canary word.
+inline std::uint64_t block_key(const void* block, std::uint64_t key) noexcept { return mix(address_of(block) ^ key); }
+/// The header's check byte: binds the size to the keyed address.
+inline std::uint8_t check_of(std::uint64_t block_key, std::size_t size) noexcept {
+  return static_cast<std::uint8_t>(((block_key ^ size) * 0xD6E8FEB86659FD93ull) >> 56);
+}
+inline std::size_t decoded_size(const void* block, const Header& header, std::uint64_t key) noexcept {
+  return header.encoded_size ^ key ^ address_of(block);
+}
+
+inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::uint8_t flags) noexcept {
+  const std::uint64_t key = secret();
+  const std::uint64_t hash = block_key(block, key);
+  Header header;
+  header.encoded_size = size ^ key ^ address_of(block);
+  header.align = static_cast<std::uint32_t>(align);
+  header.state = state_live;
+  header.fill = 0;
+  header.check = check_of(hash, size);
+  header.flags = flags;
+  std::memcpy(static_cast<char*>(block) - sizeof(Header), &header, sizeof header);
+  if constexpr (mitigations.has(Mitigation::canary)) {
+    std::memcpy(static_cast<char*>(block) + size, &hash, sizeof hash);
+  }
+}
+
+}  // namespace globalloc::hardening

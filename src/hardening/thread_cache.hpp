@@ -1,0 +1,111 @@
+// The hardened allocator's per-thread state: the thread's quarantine (a ring
+// of freed blocks that wait, filled, before the fast allocator may reuse
+// them) and its shuffle buffers (a few candidate blocks per small size, from
+// which each allocation takes one at random, so the order in which a program
+// gets its blocks cannot be predicted). Per thread, so neither path takes a
+// lock or an atomic read-modify-write.
+//
+// Every thread starts on a constant empty cache whose ring has no capacity
+// and whose buckets are not filled: the first allocation or free falls into
+// a slow path that gives the thread a cache of its own (mimalloc's empty-heap
+// idea), so the fast paths carry no "initialised?" test. A thread_local with
+// a destructor flushes the cache when the thread exits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace globalloc::hardening {
+
+/// Candidates per shuffle bucket (a power of two: the pick is a mask).
+inline constexpr unsigned shuffle_slots = 8;
+/// Buckets are this many bytes apart in the fast allocator's block size.
+inline constexpr std::size_t shuffle_granule = 16;
+/// The largest fast-allocator block (header, block and canary) that is shuffled.
+inline constexpr std::size_t shuffle_max_inner = 1024;
+inline constexpr unsigned shuffle_buckets = shuffle_max_inner / shuffle_granule + 1;
+/// Blocks a thread's quarantine holds at most (a power of two).
+inline constexpr unsigned quarantine_capacity = 128;
+/// The option quarantine_bytes is split among this many threads' rings.
+inline constexpr unsigned quarantine_share = 8;
+
+struct QuarantineEntry {
+  void* block;
+  std::size_t bytes;
+};
+
+struct ThreadCache {
+  std::uint64_t random_state;
+  // The quarantine: a FIFO ring. capacity is 0 in the empty cache.
+  unsigned head;
+  unsigned count;
+  unsigned capacity;
+  bool zero_on_free;
+  std::size_t bytes;
+  std::size_t budget;
+  // bucket_full[b]: candidates[b] holds shuffle_slots fast-allocator blocks of
+  // b * shuffle_granule bytes (or more).
+  std::uint8_t bucket_full[shuffle_buckets];
+  void* candidates[shuffle_buckets][shuffle_slots];
+  QuarantineEntry ring[quarantine_capacity];
+};
+
+/// The cache every thread starts on: nothing filled, no quarantine room; never written.
+[[gnu::visibility("hidden")]] extern constinit ThreadCache empty_cache;
+
+[[gnu::visibility("hidden")]] extern constinit thread_local ThreadCache* current_cache
+    [[gnu::tls_model("initial-exec")]];
+
+/// The calling thread's cache, created on first use; null while the thread
+/// cannot have one (while it is being created, and after the thread's exit
+/// flush): the caller then serves the request without shuffle or quarantine.
+[[gnu::visibility("hidden")]] ThreadCache* thread_cache_create() noexcept;
+
+/// What the cache's owner frees through: a quarantined block leaving (checked,
+/// then given back), a candidate block given back unused. Defined by the
+/// allocator (hardened_allocator.cpp).
+[[gnu::visibility("hidden")]] void release_quarantined(void* block) noexcept;
+
+/// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
+/// process secret and the cache's address).
+inline std::uint64_t next_random(ThreadCache& cache) noexcept {
+  std::uint64_t x = cache.random_state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  cache.random_state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/// Puts a freed (already filled) block of `bytes` into the quarantine,
+/// releasing the oldest ones to stay within capacity and budget. False when
+/// the block is not held (the cache is the empty one, or the block is larger
+/// than a quarter of the budget): the caller releases it itself.
+inline bool quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
+  if (bytes > cache.budget / 4) return false;  // also the empty cache: budget 0
+  if (cache.count == cache.capacity) {
+    QuarantineEntry oldest = cache.ring[cache.head];
+    cache.head = (cache.head + 1) & (quarantine_capacity - 1);
+    --cache.count;
+    cache.bytes -= oldest.bytes;
+    release_quarantined(oldest.block);
+  }
+  while (cache.bytes + bytes > cache.budget) {
+    QuarantineEntry oldest = cache.ring[cache.head];
+    cache.head = (cache.head + 1) & (quarantine_capacity - 1);
+    --cache.count;
+    cache.bytes -= oldest.bytes;
+    release_quarantined(oldest.block);
+  }
+  cache.ring[(cache.head + cache.count) & (quarantine_capacity - 1)] = QuarantineEntry{block, bytes};
+  ++cache.count;
+  cache.bytes += bytes;
+  return true;
+}
+
+/// Releases every block of the calling thread's quarantine.
+void quarantine_flush_this_thread() noexcept;
+/// Sets the calling thread's quarantine budget (the option is set by the caller).
+void quarantine_set_this_thread(std::size_t total_bytes, bool zero_on_free) noexcept;
+
+}  // namespace globalloc::hardening
