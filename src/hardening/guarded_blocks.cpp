@@ -1,11 +1,14 @@
 // The guarded-block registry: an open-addressing table keyed by the block's
-// address, under one spin lock (guarded blocks are large, so they are few and
-// their operations rare next to the page faults they cost anyway).
+// address, and the cache of freed regions, under one spin lock (guarded
+// blocks are large, so they are few and their operations rare next to the
+// page faults they cost anyway).
 #include "hardening/guarded_blocks.hpp"
 
 #include <atomic>
 #include <cstdint>
 
+#include "options/options.hpp"
+#include "platform/clock.hpp"
 #include "platform/memory_protection.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/threads.hpp"
@@ -73,12 +76,9 @@ void rebuild() noexcept {
   }
 }
 
-bool insert(void* block, void* region, std::size_t region_size) noexcept {
-  registry.lock();
-  if (registry.live >= table_limit) {
-    registry.unlock();
-    return false;
-  }
+// Adds an entry; the lock is held. False when the table is full.
+bool insert_locked(void* block, void* region, std::size_t region_size) noexcept {
+  if (registry.live >= table_limit) return false;
   if (registry.used >= table_limit) rebuild();
   std::size_t slot = slot_of(block);
   while (registry.entries[slot].block != nullptr && registry.entries[slot].block != tombstone) {
@@ -87,29 +87,127 @@ bool insert(void* block, void* region, std::size_t region_size) noexcept {
   if (registry.entries[slot].block == nullptr) ++registry.used;
   registry.entries[slot] = Entry{block, region, region_size};
   ++registry.live;
-  registry.unlock();
   return true;
+}
+
+void remove_locked(Entry* entry) noexcept {
+  entry->block = tombstone;
+  --registry.live;
+}
+
+// ---- the cache of freed regions: FIFO, bounded in count and bytes ----
+
+constexpr unsigned cache_capacity = 16;
+constexpr std::size_t cache_byte_limit = 64u << 20;
+
+struct CachedRegion {
+  void* block;  // the freed block, still registered
+  void* region;
+  std::size_t region_size;
+  std::uint64_t freed_at_ms;
+  bool purged;  // its pages past the first were given back to the OS
+};
+
+struct Cache {
+  CachedRegion regions[cache_capacity] = {};  // oldest first
+  unsigned count = 0;
+  std::size_t bytes = 0;
+};
+constinit Cache cache;
+
+CachedRegion take_locked(unsigned index) noexcept {
+  const CachedRegion taken = cache.regions[index];
+  for (unsigned i = index + 1; i < cache.count; ++i) cache.regions[i - 1] = cache.regions[i];
+  --cache.count;
+  cache.bytes -= taken.region_size;
+  return taken;
+}
+
+std::size_t region_size_for(std::size_t before, std::size_t size, std::size_t align) noexcept {
+  const std::size_t page = platform::page_size();
+  return ((before + align + size + page - 1) & ~(page - 1)) + 2 * page;
+}
+
+// Where a block of `size` aligned to `align` sits in a region: its end meets the trailing guard.
+char* block_in_region(void* region, std::size_t region_size, std::size_t size, std::size_t align) noexcept {
+  const std::size_t page = platform::page_size();
+  char* trailing_guard = static_cast<char*>(region) + region_size - page;
+  return reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(trailing_guard) - size) & ~(std::uintptr_t{align} - 1));
+}
+
+// A region leaves the cache for good: its freed block is checked, then unregistered and unmapped.
+void unmap_cached(const CachedRegion& region) noexcept {
+  if (!region.purged) check_freed_guarded_block(region.block);
+  registry.lock();
+  if (Entry* entry = find(region.block)) remove_locked(entry);
+  registry.unlock();
+  platform::release(region.region, region.region_size);
+}
+
+// Regions that waited longer than the purge delay give their pages back to
+// the OS (all but the page that holds the block's header and checked bytes);
+// the lock is held.
+void purge_old_locked(std::uint64_t now_ms) noexcept {
+  const auto delay = static_cast<std::uint64_t>(options::value(options::Option::purge_delay_ms));
+  const std::size_t page = platform::page_size();
+  for (unsigned i = 0; i < cache.count; ++i) {
+    CachedRegion& region = cache.regions[i];
+    if (region.purged || now_ms - region.freed_at_ms < delay) continue;
+    check_freed_guarded_block(region.block);
+    const std::uintptr_t keep_to = (reinterpret_cast<std::uintptr_t>(region.block) + 256 + page - 1) & ~(page - 1);
+    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(region.region) + region.region_size - page;
+    if (keep_to < end) platform::discard(reinterpret_cast<void*>(keep_to), end - keep_to);
+    region.purged = true;
+  }
 }
 
 }  // namespace
 
-void* guarded_map(std::size_t before, std::size_t size, std::size_t align) noexcept {
+void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool* fresh) noexcept {
   const std::size_t page = platform::page_size();
   if (align < 16) align = 16;
   if (size > (std::size_t{1} << 46) || before > page || align > (std::size_t{1} << 30)) return nullptr;
   // guard | room for the header and the alignment | block | guard
-  const std::size_t inside = (before + align + size + page - 1) & ~(page - 1);
-  const std::size_t region_size = inside + 2 * page;
+  const std::size_t region_size = region_size_for(before, size, align);
+
+  // A cached region of at least that size and at most a quarter more, the oldest first.
+  registry.lock();
+  for (unsigned i = 0; i < cache.count; ++i) {
+    const CachedRegion& candidate = cache.regions[i];
+    if (candidate.region_size < region_size || candidate.region_size - region_size > region_size / 4) continue;
+    const CachedRegion taken = take_locked(i);
+    char* block = block_in_region(taken.region, taken.region_size, size, align);
+    Entry* old_entry = find(taken.block);
+    if (old_entry != nullptr) remove_locked(old_entry);
+    const bool registered = insert_locked(block, taken.region, taken.region_size);
+    registry.unlock();
+    // Nobody may have written into the freed block while it waited.
+    if (!taken.purged) check_freed_guarded_block(taken.block);
+    if (!registered) {
+      platform::release(taken.region, taken.region_size);
+      return nullptr;
+    }
+    *fresh = false;
+    return block;
+  }
+  registry.unlock();
+
   char* region = static_cast<char*>(platform::reserve_aligned(region_size, page));
   if (region == nullptr) return nullptr;
-  char* trailing_guard = region + page + inside;
-  auto block_address = (reinterpret_cast<std::uintptr_t>(trailing_guard) - size) & ~(std::uintptr_t{align} - 1);
-  char* block = reinterpret_cast<char*>(block_address);
-  if (!platform::protect_no_access(region, page) || !platform::protect_no_access(trailing_guard, page) ||
-      !insert(block, region, region_size)) {
+  char* block = block_in_region(region, region_size, size, align);
+  if (!platform::protect_no_access(region, page) ||
+      !platform::protect_no_access(region + region_size - page, page)) {
     platform::release(region, region_size);
     return nullptr;
   }
+  registry.lock();
+  const bool registered = insert_locked(block, region, region_size);
+  registry.unlock();
+  if (!registered) {
+    platform::release(region, region_size);
+    return nullptr;
+  }
+  *fresh = true;
   return block;
 }
 
@@ -120,19 +218,45 @@ bool guarded_is_registered(const void* block) noexcept {
   return found;
 }
 
-bool guarded_unmap(void* block) noexcept {
+bool guarded_free(void* block) noexcept {
+  CachedRegion evicted[cache_capacity];
+  unsigned evicted_count = 0;
   registry.lock();
   Entry* entry = find(block);
   if (entry == nullptr) {
     registry.unlock();
     return false;
   }
-  const Entry removed = *entry;
-  entry->block = tombstone;
-  --registry.live;
+  const CachedRegion freed{block, entry->region, entry->region_size, platform::monotonic_milliseconds(), false};
+  if (freed.region_size > cache_byte_limit / 4) {
+    // Too large to cache: unmapped now.
+    remove_locked(entry);
+    registry.unlock();
+    platform::release(freed.region, freed.region_size);
+    return true;
+  }
+  while (cache.count > 0 && (cache.count == cache_capacity || cache.bytes + freed.region_size > cache_byte_limit)) {
+    evicted[evicted_count++] = take_locked(0);
+  }
+  cache.regions[cache.count++] = freed;
+  cache.bytes += freed.region_size;
+  purge_old_locked(freed.freed_at_ms);
   registry.unlock();
-  platform::release(removed.region, removed.region_size);
+  for (unsigned i = 0; i < evicted_count; ++i) unmap_cached(evicted[i]);
   return true;
+}
+
+void guarded_flush_cache() noexcept {
+  for (;;) {
+    registry.lock();
+    if (cache.count == 0) {
+      registry.unlock();
+      return;
+    }
+    const CachedRegion oldest = take_locked(0);
+    registry.unlock();
+    unmap_cached(oldest);
+  }
 }
 
 }  // namespace globalloc::hardening

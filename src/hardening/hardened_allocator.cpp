@@ -165,21 +165,31 @@ alignas(64) constexpr unsigned char zero_bytes[fill_check_limit] = {};
 // Gives the block's memory back: unmaps a guarded block, frees any other to
 // the fast allocator.
 void release_memory(void* block, const Header& header) noexcept {
-  if (header.flags & block_is_guarded) [[unlikely]] {
-    hardening::guarded_unmap(block);
-  } else {
-    fast::deallocate(inner_of(block, header));
-  }
+  fast::deallocate(inner_of(block, header));
+}
+
+// Whether a freed block's first bytes still hold its fill.
+bool freed_bytes_intact(void* block, const Header& header) noexcept {
+  const std::size_t size = decoded_size(block, header, secret());
+  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
+  return std::memcmp(block, expected, checked) == 0;
 }
 
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
 void release_quarantined_block(void* block) noexcept {
   Header& header = header_of(block);
-  const std::size_t size = decoded_size(block, header, secret());
-  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
-  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
-  if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
+  if (!freed_bytes_intact(block, header)) report("write after free into block", block, "reuse after quarantine");
   release_memory(block, header);
+}
+
+// A guarded block is filled like any other and waits in the guarded-region
+// cache (its quarantine) with its pages resident.
+[[gnu::noinline]] void free_guarded(void* block, Header& header, std::size_t size) noexcept {
+  const bool zero_everything = options::value(options::Option::zero_on_free) != 0;
+  header.fill = zero_everything ? 0 : freed_pattern;
+  std::memset(block, header.fill, zero_everything || size < fill_check_limit ? size : fill_check_limit);
+  hardening::guarded_free(block);
 }
 
 // Fills what the quarantine checks later (everything, with zero_on_free),
@@ -215,6 +225,10 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
 void free_checked(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
+  if (header.flags & block_is_guarded) [[unlikely]] {
+    free_guarded(block, header, validated.size);
+    return;
+  }
   if constexpr (mitigations.has(Mitigation::quarantine)) {
     ThreadCache* cache = hardening::current_cache;
     if (cache == &hardening::empty_cache) [[unlikely]] {
@@ -244,8 +258,10 @@ void free_checked(void* block, const Validated& validated) noexcept {
   if (size >= max_block_size) return nullptr;
   if constexpr (mitigations.has(Mitigation::guard_pages)) {
     if (size >= hardening::guarded_block_min) {
-      // A fresh mapping reads as zero, so zeroed blocks need no memset.
-      if (void* block = hardening::guarded_map(sizeof(Header), size + canary_size, align)) {
+      // A fresh mapping reads as zero, so only a reused region needs a memset.
+      bool fresh = false;
+      if (void* block = hardening::guarded_map(sizeof(Header), size + canary_size, align, &fresh)) {
+        if (zeroed && !fresh) std::memset(block, 0, size);
         write_block_metadata(block, size, align, block_is_guarded);
         return block;
       }
@@ -381,7 +397,10 @@ std::size_t usable_size(const void* block) noexcept {
   return validate(const_cast<void*>(block), "malloc_usable_size", "use of freed block").size;
 }
 
-void flush_quarantine() noexcept { hardening::quarantine_flush_this_thread(); }
+void flush_quarantine() noexcept {
+  hardening::quarantine_flush_this_thread();
+  hardening::guarded_flush_cache();
+}
 void set_zero_on_free(bool enabled) noexcept {
   options::set(options::Option::zero_on_free, enabled ? 1 : 0);
   hardening::quarantine_set_this_thread(static_cast<std::size_t>(options::value(options::Option::quarantine_bytes)),
@@ -397,6 +416,12 @@ void set_quarantine_bytes(std::size_t bytes) noexcept {
 namespace globalloc::hardening {
 
 void release_quarantined(void* block) noexcept { hardened::release_quarantined_block(block); }
+
+void check_freed_guarded_block(void* block) noexcept {
+  if (!hardened::freed_bytes_intact(block, header_of(block))) {
+    hardened::report("write after free into block", block, "reuse after quarantine");
+  }
+}
 
 constinit std::atomic<std::uint64_t> process_secret{0};
 
