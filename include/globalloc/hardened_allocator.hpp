@@ -38,6 +38,11 @@ namespace globalloc {
 /// one-line message instead of returning.
 struct HardenedAllocator {
   static constexpr const char* name = "hardened";  ///< the allocator's name
+  /// deallocate never changes errno (its system calls restore it), so free()
+  /// needs no save and restore around it.
+  static constexpr bool preserves_errno = true;
+  /// deallocate(nullptr) is a no-op, so free() needs no null test of its own.
+  static constexpr bool deallocate_accepts_null = true;
   /// hardened::allocate: a checked block of `layout.size` bytes, or null.
   static void* allocate(Layout layout) noexcept { return hardened::allocate(layout.size, layout.align); }
   /// hardened::allocate_zeroed: as allocate, with the block zeroed.

@@ -177,9 +177,14 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
 }
 
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
-void release_quarantined_block(void* block) noexcept {
+// `held` is what the quarantine accounted: the header and the block, or for
+// a block whose pages were discarded, the header and at least the checked bytes.
+void release_quarantined_block(void* block, std::size_t held) noexcept {
   Header& header = header_of(block);
-  if (!freed_bytes_intact(block, header)) report("write after free into block", block, "reuse after quarantine");
+  const std::size_t size = held - sizeof(Header);
+  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
+  if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
   release_memory(block, header);
 }
 
@@ -239,13 +244,13 @@ void free_checked(void* block, const Validated& validated) noexcept {
       }
     }
     const bool zero_everything = cache->zero_on_free;
-    if (held_bytes_for(validated.size) > cache->budget / 4) [[unlikely]] {
+    if (held_bytes_for(validated.size) > cache->hold_limit) [[unlikely]] {
       free_without_quarantine(block, validated, zero_everything);
       return;
     }
     header.fill = zero_everything ? 0 : freed_pattern;
     const std::size_t held = fill_freed_block(block, validated.size, header.fill, zero_everything) + sizeof(Header);
-    if (!hardening::quarantine_hold(*cache, block, held)) release_memory(block, header);
+    hardening::quarantine_hold(*cache, block, held);
   } else {
     free_without_quarantine(block, validated, options::value(options::Option::zero_on_free) != 0);
   }
@@ -415,7 +420,7 @@ void set_quarantine_bytes(std::size_t bytes) noexcept {
 
 namespace globalloc::hardening {
 
-void release_quarantined(void* block) noexcept { hardened::release_quarantined_block(block); }
+void release_quarantined(void* block, std::size_t bytes) noexcept { hardened::release_quarantined_block(block, bytes); }
 
 void check_freed_guarded_block(void* block) noexcept {
   if (!hardened::freed_bytes_intact(block, header_of(block))) {

@@ -29,9 +29,9 @@ struct ThreadExitFlush {
 };
 thread_local ThreadExitFlush thread_exit_flush;
 
-std::size_t budget_from_option() noexcept {
+std::size_t quarantine_bytes_option() noexcept {
   const long total = options::value(options::Option::quarantine_bytes);
-  return total <= 0 ? 0 : static_cast<std::size_t>(total) / quarantine_share;
+  return total <= 0 ? 0 : static_cast<std::size_t>(total);
 }
 
 void give_back_candidates(ThreadCache& cache) noexcept {
@@ -48,7 +48,7 @@ void flush_ring(ThreadCache& cache) noexcept {
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block);
+    release_quarantined(oldest.block, oldest.bytes);
   }
 }
 
@@ -84,7 +84,7 @@ ThreadCache* thread_cache_create() noexcept {
   auto* cache = static_cast<ThreadCache*>(memory);
   cache->random_state = mix(secret() ^ address_of(cache)) | 1;
   cache->capacity = mitigations.has(Mitigation::quarantine) ? quarantine_capacity : 0;
-  cache->budget = mitigations.has(Mitigation::quarantine) ? budget_from_option() : 0;
+  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? quarantine_bytes_option() : 0);
   cache->zero_on_free = options::value(options::Option::zero_on_free) != 0;
   current_cache = cache;
   cache_being_created = false;
@@ -99,7 +99,7 @@ void quarantine_set_this_thread(std::size_t total_bytes, bool zero_on_free) noex
   ThreadCache* cache = current_cache == &empty_cache ? thread_cache_create() : current_cache;
   if (cache == nullptr) return;
   flush_ring(*cache);
-  cache->budget = mitigations.has(Mitigation::quarantine) ? total_bytes / quarantine_share : 0;
+  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? total_bytes : 0);
   cache->zero_on_free = zero_on_free;
 }
 

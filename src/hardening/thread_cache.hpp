@@ -43,12 +43,19 @@ struct ThreadCache {
   bool zero_on_free;
   std::size_t bytes;
   std::size_t budget;
+  std::size_t hold_limit;  // budget / 4: larger blocks are not held
   // bucket_full[b]: candidates[b] holds shuffle_slots fast-allocator blocks of
   // b * shuffle_granule bytes (or more).
   std::uint8_t bucket_full[shuffle_buckets];
   void* candidates[shuffle_buckets][shuffle_slots];
   QuarantineEntry ring[quarantine_capacity];
 };
+
+/// The bytes a thread's quarantine may hold, and the largest block it holds.
+inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) noexcept {
+  cache.budget = total_bytes / quarantine_share;
+  cache.hold_limit = cache.budget / 4;
+}
 
 /// The cache every thread starts on: nothing filled, no quarantine room; never written.
 [[gnu::visibility("hidden")]] extern constinit ThreadCache empty_cache;
@@ -61,10 +68,9 @@ struct ThreadCache {
 /// flush): the caller then serves the request without shuffle or quarantine.
 [[gnu::visibility("hidden")]] ThreadCache* thread_cache_create() noexcept;
 
-/// What the cache's owner frees through: a quarantined block leaving (checked,
-/// then given back), a candidate block given back unused. Defined by the
-/// allocator (hardened_allocator.cpp).
-[[gnu::visibility("hidden")]] void release_quarantined(void* block) noexcept;
+/// A quarantined block leaves (held as `bytes`): checked, then given back to
+/// the fast allocator. Defined by the allocator (hardened_allocator.cpp).
+[[gnu::visibility("hidden")]] void release_quarantined(void* block, std::size_t bytes) noexcept;
 
 /// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
 /// process secret and the cache's address).
@@ -77,30 +83,27 @@ inline std::uint64_t next_random(ThreadCache& cache) noexcept {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-/// Puts a freed (already filled) block of `bytes` into the quarantine,
-/// releasing the oldest ones to stay within capacity and budget. False when
-/// the block is not held (the cache is the empty one, or the block is larger
-/// than a quarter of the budget): the caller releases it itself.
-inline bool quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
-  if (bytes > cache.budget / 4) return false;  // also the empty cache: budget 0
+/// Puts a freed (already filled) block of `bytes` (at most hold_limit, and
+/// more than 0) into the quarantine, releasing the oldest ones to stay within
+/// capacity and budget.
+inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
   if (cache.count == cache.capacity) {
     QuarantineEntry oldest = cache.ring[cache.head];
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block);
+    release_quarantined(oldest.block, oldest.bytes);
   }
   while (cache.bytes + bytes > cache.budget) {
     QuarantineEntry oldest = cache.ring[cache.head];
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block);
+    release_quarantined(oldest.block, oldest.bytes);
   }
   cache.ring[(cache.head + cache.count) & (quarantine_capacity - 1)] = QuarantineEntry{block, bytes};
   ++cache.count;
   cache.bytes += bytes;
-  return true;
 }
 
 /// Releases every block of the calling thread's quarantine.

@@ -194,6 +194,52 @@ TEST(Misuse, LargeBlocksWork) {
       message("double free of", "free"));
 }
 
+// How many times, in `count` consecutive allocations, the next block is the
+// one right after the previous (at the smallest positive step seen): what a
+// free list carved from a fresh page gives every time.
+std::size_t adjacent_successors(void* const* blocks, std::size_t count) {
+  std::uintptr_t stride = UINTPTR_MAX;
+  for (std::size_t i = 0; i + 1 < count; ++i) {
+    const auto a = reinterpret_cast<std::uintptr_t>(blocks[i]);
+    const auto b = reinterpret_cast<std::uintptr_t>(blocks[i + 1]);
+    if (b > a && b - a < stride) stride = b - a;
+  }
+  std::size_t adjacent = 0;
+  for (std::size_t i = 0; i + 1 < count; ++i) {
+    if (reinterpret_cast<std::uintptr_t>(blocks[i + 1]) == reinterpret_cast<std::uintptr_t>(blocks[i]) + stride) {
+      ++adjacent;
+    }
+  }
+  return adjacent;
+}
+
+TEST(Misuse, TheMeasureOfSequentialOrderSeesASequence) {
+  // The control of the next test: blocks handed out one after the other count as sequential.
+  alignas(64) static char pool[64 * 100];
+  void* blocks[100];
+  for (std::size_t i = 0; i < 100; ++i) blocks[i] = pool + 64 * i;
+  EXPECT_EQ(adjacent_successors(blocks, 100), 99u);
+}
+
+TEST(Misuse, TheNextBlockIsChosenAtRandom) {
+  // Consecutive allocations of one size from fresh memory: the fast allocator
+  // hands out neighbours in address order; the hardened allocator picks each
+  // block at random among a few candidates, so few successors are neighbours
+  // and the order is not ascending. Several sizes, each a separate bucket.
+  for (std::size_t size : {std::size_t{24}, std::size_t{100}, std::size_t{200}, std::size_t{700}}) {
+    constexpr std::size_t count = 400;
+    void* blocks[count];
+    for (auto& block : blocks) block = opaque(std::malloc(size));
+    std::size_t ascending = 0;
+    for (std::size_t i = 0; i + 1 < count; ++i) ascending += blocks[i + 1] > blocks[i] ? 1 : 0;
+    const std::size_t adjacent = adjacent_successors(blocks, count);
+    EXPECT_LT(adjacent, count / 3) << "size " << size << ": allocation order looks sequential";
+    EXPECT_LT(ascending, count * 3 / 4) << "size " << size << ": allocation order is mostly ascending";
+    EXPECT_GT(ascending, count / 4) << "size " << size;
+    for (void* block : blocks) std::free(block);
+  }
+}
+
 TEST(Misuse, CorrectUseNeverTrips) {
   // The checks must not fire on legal programs: every size, alignment, realloc.
   for (std::size_t size = 0; size < 5000; size += 37) {
