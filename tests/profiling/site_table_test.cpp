@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "globalloc/fast_allocator.hpp"
+#include "profiling/profiler.hpp"
 #include "profiling/report.hpp"
 #include "profiling/site_table.hpp"
 #include "profiling/stack_capture.hpp"
@@ -227,6 +231,53 @@ TEST(Report, SaysWhenSamplingIsStoppedOrNeverStarted) {
   ASSERT_NE(std::fgets(line, sizeof line, file), nullptr);
   std::fclose(file);
   EXPECT_STREQ(line, "globalloc heap profile: profiling is off (GLOBALLOC_OPTIONS=prof=1 turns it on)\n");
+}
+
+// The profiler itself over the fast allocator's explicit API (no global
+// replacement, so this also runs under ThreadSanitizer): threads take
+// samples while others free their blocks.
+TEST(Profiler, ThreadsSampleWhileOthersFreeTheirBlocks) {
+  ASSERT_FALSE(globalloc::profiling::running());
+  ASSERT_FALSE(globalloc::profiling::start(0));
+  ASSERT_TRUE(globalloc::profiling::start(4096));
+  EXPECT_TRUE(globalloc::profiling::running());
+  constexpr int thread_count = 4;
+  constexpr int per_thread = 20000;
+  std::vector<std::atomic<void*>> blocks(thread_count * per_thread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < thread_count; ++t) {
+    threads.emplace_back([&blocks, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        const std::size_t size = i % 200 == 0 ? 200000 : 16 + (i % 41) * 40;
+        blocks[t * per_thread + i] = globalloc::fast::allocate(size, 16);
+        // The previous thread's first half, freed here when it is there yet.
+        if (i >= per_thread / 2 && t > 0) {
+          globalloc::fast::deallocate(blocks[(t - 1) * per_thread + (i - per_thread / 2)].exchange(nullptr));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const ProfileTotals holding = globalloc::profiling::totals();
+  EXPECT_GT(holding.figures.samples_total, 1000u);
+  EXPECT_GT(holding.figures.live_samples, 100u);
+  EXPECT_EQ(holding.samples_dropped, 0u);
+  globalloc::profiling::stop();
+  EXPECT_FALSE(globalloc::profiling::running());
+  for (std::atomic<void*>& block : blocks) globalloc::fast::deallocate(block.exchange(nullptr));
+  const ProfileTotals freed = globalloc::profiling::totals();
+  EXPECT_EQ(freed.figures.live_samples, 0u);
+  EXPECT_EQ(freed.figures.live_bytes, 0u);
+  EXPECT_EQ(freed.figures.samples_total, holding.figures.samples_total);
+
+  std::FILE* file = std::tmpfile();
+  globalloc::profiling::write_report(fileno(file), 3);
+  std::rewind(file);
+  char line[300] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, file), nullptr);
+  std::fclose(file);
+  EXPECT_NE(std::string(line).find("one per 4.0 KiB allocated on average"), std::string::npos) << line;
+  EXPECT_NE(std::string(line).find("sampling is stopped"), std::string::npos) << line;
 }
 
 }  // namespace
