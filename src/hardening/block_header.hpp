@@ -19,15 +19,14 @@ inline constexpr MitigationSet mitigations = all_mitigations;
 
 struct Header {
   std::uint64_t encoded_size;  // size ^ secret ^ block address
-  std::uint32_t align;
+  std::uint32_t offset;        // from the fast allocator's block to this one; 0: a guarded block
+  std::uint8_t align_log2;     // the alignment the block was allocated with
   std::uint8_t state;
   std::uint8_t fill;   // the byte a freed block was filled with
-  std::uint8_t check;  // keyed hash of address and size
-  std::uint8_t flags;  // block_is_guarded
+  std::uint8_t check;  // keyed hash of address, size, offset and alignment
 };
 static_assert(sizeof(Header) == 16);
 
-inline constexpr std::uint8_t block_is_guarded = 1;
 inline constexpr std::uint8_t state_live = 0xA7;
 inline constexpr std::uint8_t state_freed = 0xF3;
 inline constexpr std::size_t canary_size = mitigations.has(Mitigation::canary) ? sizeof(std::uint64_t) : 0;
@@ -52,36 +51,38 @@ inline std::uint64_t mix(std::uint64_t value) noexcept {
   return value;
 }
 inline std::uintptr_t address_of(const void* block) noexcept { return reinterpret_cast<std::uintptr_t>(block); }
-inline std::size_t offset_for(std::size_t align) noexcept {
-  return align > default_alignment ? align : default_alignment;
-}
 inline Header& header_of(void* block) noexcept {
   return *reinterpret_cast<Header*>(static_cast<char*>(block) - sizeof(Header));
 }
-inline char* inner_of(void* block, const Header& header) noexcept {
-  return static_cast<char*>(block) - offset_for(header.align);
-}
+inline std::size_t alignment_of(const Header& header) noexcept { return std::size_t{1} << header.align_log2; }
+inline bool is_guarded(const Header& header) noexcept { return header.offset == 0; }
+/// The fast allocator's block behind a block that is not guarded.
+inline char* inner_of(void* block, const Header& header) noexcept { return static_cast<char*>(block) - header.offset; }
 
 /// The keyed hash of a block's address: its canary word.
 inline std::uint64_t block_key(const void* block, std::uint64_t key) noexcept { return mix(address_of(block) ^ key); }
-/// The header's check byte: binds the size to the keyed address.
-inline std::uint8_t check_of(std::uint64_t block_key, std::size_t size) noexcept {
-  return static_cast<std::uint8_t>(((block_key ^ size) * 0xD6E8FEB86659FD93ull) >> 56);
+/// The header's check byte: binds size, offset and alignment to the keyed address.
+inline std::uint8_t check_of(std::uint64_t block_key, std::size_t size, std::uint32_t offset,
+                             std::uint8_t align_log2) noexcept {
+  const std::uint64_t layout = size ^ (std::uint64_t{offset} << 40) ^ (std::uint64_t{align_log2} << 34);
+  return static_cast<std::uint8_t>(((block_key ^ layout) * 0xD6E8FEB86659FD93ull) >> 56);
 }
 inline std::size_t decoded_size(const void* block, const Header& header, std::uint64_t key) noexcept {
   return header.encoded_size ^ key ^ address_of(block);
 }
 
-inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::uint8_t flags) noexcept {
+/// Writes a live block's header and canary. `offset` is the distance from
+/// the fast allocator's block (0 for a guarded block), `align` a power of two.
+inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::size_t offset) noexcept {
   const std::uint64_t key = secret();
   const std::uint64_t hash = block_key(block, key);
   Header header;
   header.encoded_size = size ^ key ^ address_of(block);
-  header.align = static_cast<std::uint32_t>(align);
+  header.offset = static_cast<std::uint32_t>(offset);
+  header.align_log2 = static_cast<std::uint8_t>(__builtin_ctzll(align));
   header.state = state_live;
   header.fill = 0;
-  header.check = check_of(hash, size);
-  header.flags = flags;
+  header.check = check_of(hash, size, header.offset, header.align_log2);
   std::memcpy(static_cast<char*>(block) - sizeof(Header), &header, sizeof header);
   if constexpr (mitigations.has(Mitigation::canary)) {
     std::memcpy(static_cast<char*>(block) + size, &hash, sizeof hash);

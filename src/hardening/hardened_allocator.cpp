@@ -26,7 +26,7 @@ namespace globalloc::hardened {
 namespace {
 
 using hardening::address_of;
-using hardening::block_is_guarded;
+using hardening::alignment_of;
 using hardening::canary_size;
 using hardening::decoded_size;
 using hardening::freed_pattern;
@@ -36,7 +36,7 @@ using hardening::inner_of;
 using hardening::max_block_size;
 using hardening::Mitigation;
 using hardening::mitigations;
-using hardening::offset_for;
+using hardening::is_guarded;
 using hardening::secret;
 using hardening::state_freed;
 using hardening::state_live;
@@ -122,8 +122,9 @@ struct Validated {
   const std::uint64_t key = secret();
   const std::size_t size = decoded_size(block, header, key);
   const std::uint64_t hash = hardening::block_key(block, key);
-  if (header.state != state_live || size >= max_block_size || header.check != hardening::check_of(hash, size) ||
-      header.align == 0 || (header.align & (header.align - 1)) != 0) [[unlikely]] {
+  if (header.state != state_live || size >= max_block_size ||
+      header.check != hardening::check_of(hash, size, header.offset, header.align_log2) ||
+      header.align_log2 >= 48 || (header.offset & (default_alignment - 1)) != 0) [[unlikely]] {
     report_bad_header(block, header, operation, freed_error);
   }
   if constexpr (mitigations.has(Mitigation::canary)) {
@@ -141,11 +142,11 @@ enum class Shrink { any, to_half };
 bool fits_in_place(void* block, const Header& header, std::size_t new_size, Shrink shrink) noexcept {
   // A guarded block ends at its guard page: it can only shrink, and only
   // when asked not to move (realloc moves it to keep the guard adjacent).
-  if (header.flags & block_is_guarded) {
+  if (is_guarded(header)) {
     const std::size_t size = decoded_size(block, header, secret());
     return shrink == Shrink::any && new_size <= size;
   }
-  const std::size_t offset = offset_for(header.align);
+  const std::size_t offset = header.offset;
   const std::size_t inner_usable = fast::usable_size(inner_of(block, header));
   if (new_size >= max_block_size || inner_usable < offset + canary_size) return false;
   const std::size_t room = inner_usable - offset - canary_size;
@@ -179,13 +180,28 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
 // `held` is what the quarantine accounted: the header and the block, or for
 // a block whose pages were discarded, the header and at least the checked bytes.
-void release_quarantined_block(void* block, std::size_t held) noexcept {
+// A checked block of a small size and the default alignment becomes a
+// candidate of the bucket its room fits (size, header and canary, rounded
+// down to the bucket step), when that bucket has a free slot.
+void release_quarantined_block(ThreadCache* recycle_into, void* block, std::size_t held) noexcept {
   Header& header = header_of(block);
   const std::size_t size = held - sizeof(Header);
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
   const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
   if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
-  release_memory(block, header);
+  char* inner = inner_of(block, header);
+  if constexpr (mitigations.has(Mitigation::random_choice)) {
+    const std::size_t room = held + canary_size;  // the header, the block and its canary
+    if (recycle_into != nullptr && header.offset == sizeof(Header) && room <= hardening::shuffle_max_inner) {
+      const auto bucket = static_cast<unsigned>(room / hardening::shuffle_granule);
+      std::uint8_t& count = recycle_into->bucket_count[bucket];
+      if (count < hardening::shuffle_slots) {
+        recycle_into->candidates[bucket][count++] = inner;
+        return;
+      }
+    }
+  }
+  fast::deallocate(inner);
 }
 
 // A guarded block is filled like any other and waits in the guarded-region
@@ -230,7 +246,7 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
 void free_checked(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
-  if (header.flags & block_is_guarded) [[unlikely]] {
+  if (is_guarded(header)) [[unlikely]] {
     free_guarded(block, header, validated.size);
     return;
   }
@@ -267,17 +283,21 @@ void free_checked(void* block, const Validated& validated) noexcept {
       bool fresh = false;
       if (void* block = hardening::guarded_map(sizeof(Header), size + canary_size, align, &fresh)) {
         if (zeroed && !fresh) std::memset(block, 0, size);
-        write_block_metadata(block, size, align, block_is_guarded);
+        write_block_metadata(block, size, align, 0);
         return block;
       }
     }
   }
-  const std::size_t offset = offset_for(align);
-  const std::size_t inner_size = offset + size + canary_size;
-  void* inner = zeroed ? fast::allocate_zeroed(inner_size, offset) : fast::allocate(inner_size, offset);
+  // The fast allocator's block has the default alignment and room for the
+  // header before an aligned start: the block sits at the first multiple of
+  // `align` at least a header past its start.
+  const std::size_t room_before = align > default_alignment ? align : sizeof(Header);
+  const std::size_t inner_size = room_before + size + canary_size;
+  void* inner = zeroed ? fast::allocate_zeroed(inner_size, default_alignment) : fast::allocate(inner_size, default_alignment);
   if (inner == nullptr) return nullptr;
-  void* block = static_cast<char*>(inner) + offset;
-  write_block_metadata(block, size, align, 0);
+  const std::uintptr_t start = address_of(inner) + sizeof(Header);
+  void* block = reinterpret_cast<void*>((start + align - 1) & ~(std::uintptr_t{align} - 1));
+  write_block_metadata(block, size, align, address_of(block) - address_of(inner));
   return block;
 }
 
@@ -291,34 +311,21 @@ inline unsigned bucket_of(std::size_t size) noexcept {
 }
 inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hardening::shuffle_granule; }
 
-// Fills an empty bucket with fresh candidates; false when the thread has no
-// cache or memory ran out.
+// Fills a bucket up with fresh candidates; false when the thread has no
+// cache or memory ran out before the bucket held more than shuffle_min.
 [[gnu::noinline, gnu::cold]] bool fill_bucket(unsigned bucket) noexcept {
   ThreadCache* cache = hardening::current_cache;
   if (cache == &hardening::empty_cache) {
     cache = hardening::thread_cache_create();
     if (cache == nullptr) return false;
   }
-  if (cache->bucket_full[bucket]) return true;
-  for (unsigned slot = 0; slot < hardening::shuffle_slots; ++slot) {
+  std::uint8_t& count = cache->bucket_count[bucket];
+  while (count < hardening::shuffle_slots) {
     void* inner = fast::allocate_natural(bucket_bytes(bucket));
-    if (inner == nullptr) {
-      while (slot > 0) fast::deallocate(cache->candidates[bucket][--slot]);
-      return false;
-    }
-    cache->candidates[bucket][slot] = inner;
+    if (inner == nullptr) break;
+    cache->candidates[bucket][count++] = inner;
   }
-  cache->bucket_full[bucket] = 1;
-  return true;
-}
-
-// Memory ran out while replacing a candidate: the bucket gives its other
-// candidates back and is empty until it can be filled again.
-[[gnu::noinline, gnu::cold]] void empty_bucket(ThreadCache& cache, unsigned bucket, unsigned taken) noexcept {
-  cache.bucket_full[bucket] = 0;
-  for (unsigned slot = 0; slot < hardening::shuffle_slots; ++slot) {
-    if (slot != taken) fast::deallocate(cache.candidates[bucket][slot]);
-  }
+  return count > hardening::shuffle_min;
 }
 
 [[gnu::always_inline]] inline void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
@@ -327,19 +334,18 @@ inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hard
       const unsigned bucket = bucket_of(size);
       for (;;) {
         ThreadCache* cache = hardening::current_cache;
-        if (cache->bucket_full[bucket]) [[likely]] {
-          // Take a random candidate and put a fresh block in its place.
-          const auto slot = static_cast<unsigned>(hardening::next_random(*cache) >> 59) & (hardening::shuffle_slots - 1);
-          void* inner = cache->candidates[bucket][slot];
-          void* fresh = fast::allocate_natural(bucket_bytes(bucket));
-          if (fresh != nullptr) [[likely]] {
-            cache->candidates[bucket][slot] = fresh;
-          } else {
-            empty_bucket(*cache, bucket, slot);
-          }
+        const unsigned count = cache->bucket_count[bucket];
+        if (count > hardening::shuffle_min) [[likely]] {
+          // Take a candidate at random; the last one fills its place.
+          const auto random = static_cast<std::uint32_t>(hardening::next_random(*cache) >> 32);
+          const auto slot = static_cast<unsigned>((std::uint64_t{random} * count) >> 32);
+          void** candidates = cache->candidates[bucket];
+          void* inner = candidates[slot];
+          candidates[slot] = candidates[count - 1];
+          cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
           void* block = static_cast<char*>(inner) + sizeof(Header);
           if (zeroed) std::memset(block, 0, size);
-          write_block_metadata(block, size, default_alignment, 0);
+          write_block_metadata(block, size, default_alignment, sizeof(Header));
           return block;
         }
         if (!fill_bucket(bucket)) break;
@@ -364,9 +370,9 @@ void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept
   if (block == nullptr) return;
   const Validated validated = validate(block, "sized delete", "double free of");
   if constexpr (mitigations.has(Mitigation::size_check)) {
-    if (validated.size != size || (align > default_alignment && validated.header->align != align)) [[unlikely]] {
+    if (validated.size != size || (align > default_alignment && alignment_of(*validated.header) != align)) [[unlikely]] {
       Suffix suffix;
-      suffix << " (allocated with size " << validated.size << " align " << std::size_t{validated.header->align}
+      suffix << " (allocated with size " << validated.size << " align " << alignment_of(*validated.header)
              << ", freed with size " << size << " align " << align << ") in sized delete";
       platform::fatal_error_at("globalloc: size mismatch in sized delete of block ", address_of(block), suffix.text);
     }
@@ -377,11 +383,11 @@ void deallocate_sized(void* block, std::size_t size, std::size_t align) noexcept
 void* reallocate(void* block, std::size_t new_size, std::size_t align) noexcept {
   if (block == nullptr) return allocate(new_size, align);
   const Validated validated = validate(block, "realloc", "realloc of freed block");
-  if (align <= validated.header->align && fits_in_place(block, *validated.header, new_size, Shrink::to_half)) {
-    write_block_metadata(block, new_size, validated.header->align, validated.header->flags);
+  if (align <= alignment_of(*validated.header) && fits_in_place(block, *validated.header, new_size, Shrink::to_half)) {
+    write_block_metadata(block, new_size, alignment_of(*validated.header), validated.header->offset);
     return block;
   }
-  const std::size_t kept_align = validated.header->align > align ? validated.header->align : align;
+  const std::size_t kept_align = alignment_of(*validated.header) > align ? alignment_of(*validated.header) : align;
   void* moved = allocate(new_size, kept_align);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, block, validated.size < new_size ? validated.size : new_size);
@@ -393,7 +399,7 @@ std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   const Validated validated = validate(block, "resize_in_place", "resize of freed block");
   Header& header = *validated.header;
   if (!fits_in_place(block, header, new_size, Shrink::any)) return validated.size;
-  write_block_metadata(block, new_size, header.align, header.flags);
+  write_block_metadata(block, new_size, alignment_of(header), header.offset);
   return new_size;
 }
 
@@ -420,7 +426,9 @@ void set_quarantine_bytes(std::size_t bytes) noexcept {
 
 namespace globalloc::hardening {
 
-void release_quarantined(void* block, std::size_t bytes) noexcept { hardened::release_quarantined_block(block, bytes); }
+void release_quarantined(ThreadCache* recycle_into, void* block, std::size_t bytes) noexcept {
+  hardened::release_quarantined_block(recycle_into, block, bytes);
+}
 
 void check_freed_guarded_block(void* block) noexcept {
   if (!hardened::freed_bytes_intact(block, header_of(block))) {
@@ -430,7 +438,7 @@ void check_freed_guarded_block(void* block) noexcept {
 
 constinit std::atomic<std::uint64_t> process_secret{0};
 
-std::uint64_t make_secret() noexcept {
+[[gnu::noinline, gnu::cold]] std::uint64_t make_secret() noexcept {
   std::uint64_t secret = platform::random_seed() | 1;
   std::uint64_t expected = 0;
   if (!process_secret.compare_exchange_strong(expected, secret, std::memory_order_acq_rel)) secret = expected;

@@ -36,9 +36,7 @@ std::size_t quarantine_bytes_option() noexcept {
 
 void give_back_candidates(ThreadCache& cache) noexcept {
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
-    if (!cache.bucket_full[bucket]) continue;
-    cache.bucket_full[bucket] = 0;
-    for (void* inner : cache.candidates[bucket]) fast::deallocate(inner);
+    while (cache.bucket_count[bucket] > 0) fast::deallocate(cache.candidates[bucket][--cache.bucket_count[bucket]]);
   }
 }
 
@@ -48,7 +46,7 @@ void flush_ring(ThreadCache& cache) noexcept {
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block, oldest.bytes);
+    release_quarantined(nullptr, oldest.block, oldest.bytes);
   }
 }
 

@@ -17,8 +17,10 @@
 
 namespace globalloc::hardening {
 
-/// Candidates per shuffle bucket (a power of two: the pick is a mask).
+/// Candidates a shuffle bucket holds at most; an allocation picks among more
+/// than shuffle_min of them, else the bucket is filled up first.
 inline constexpr unsigned shuffle_slots = 8;
+inline constexpr unsigned shuffle_min = 4;
 /// Buckets are this many bytes apart in the fast allocator's block size.
 inline constexpr std::size_t shuffle_granule = 16;
 /// The largest fast-allocator block (header, block and canary) that is shuffled.
@@ -44,9 +46,9 @@ struct ThreadCache {
   std::size_t bytes;
   std::size_t budget;
   std::size_t hold_limit;  // budget / 4: larger blocks are not held
-  // bucket_full[b]: candidates[b] holds shuffle_slots fast-allocator blocks of
-  // b * shuffle_granule bytes (or more).
-  std::uint8_t bucket_full[shuffle_buckets];
+  // candidates[b][0 .. bucket_count[b]): fast-allocator blocks of at least
+  // b * shuffle_granule bytes, fresh or back from the quarantine.
+  std::uint8_t bucket_count[shuffle_buckets];
   void* candidates[shuffle_buckets][shuffle_slots];
   QuarantineEntry ring[quarantine_capacity];
 };
@@ -68,9 +70,12 @@ inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) n
 /// flush): the caller then serves the request without shuffle or quarantine.
 [[gnu::visibility("hidden")]] ThreadCache* thread_cache_create() noexcept;
 
-/// A quarantined block leaves (held as `bytes`): checked, then given back to
-/// the fast allocator. Defined by the allocator (hardened_allocator.cpp).
-[[gnu::visibility("hidden")]] void release_quarantined(void* block, std::size_t bytes) noexcept;
+/// A quarantined block leaves (held as `bytes`): checked, then kept as a
+/// candidate of `recycle_into` when its bucket has room (null: never), else
+/// given back to the fast allocator. Defined by the allocator
+/// (hardened_allocator.cpp).
+[[gnu::visibility("hidden")]] void release_quarantined(ThreadCache* recycle_into, void* block,
+                                                      std::size_t bytes) noexcept;
 
 /// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
 /// process secret and the cache's address).
@@ -92,14 +97,14 @@ inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) 
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block, oldest.bytes);
+    release_quarantined(&cache, oldest.block, oldest.bytes);
   }
   while (cache.bytes + bytes > cache.budget) {
     QuarantineEntry oldest = cache.ring[cache.head];
     cache.head = (cache.head + 1) & (quarantine_capacity - 1);
     --cache.count;
     cache.bytes -= oldest.bytes;
-    release_quarantined(oldest.block, oldest.bytes);
+    release_quarantined(&cache, oldest.block, oldest.bytes);
   }
   cache.ring[(cache.head + cache.count) & (quarantine_capacity - 1)] = QuarantineEntry{block, bytes};
   ++cache.count;
