@@ -26,7 +26,7 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
   page->size_class = static_cast<std::uint8_t>(size_class);
   page->quiet_allocated = 0;
   page->quiet_used = 0;
-  page->blocks_purged = false;
+  page->quiet_checks = 0;
   page->remote.store(0, std::memory_order_relaxed);
   page->next = nullptr;
   page->prev = nullptr;

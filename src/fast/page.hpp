@@ -73,7 +73,9 @@ struct alignas(128) Page {
   std::uint8_t size_class = 0;
   bool in_use = false; ///< handed to a size class (or holding a large/huge block)
   bool in_full = false;///< in the heap's full queue
-  bool blocks_purged = false;  ///< the free blocks' inner OS pages were discarded since the last change
+  /// Purge checks in a row that found the page's counts unchanged; at
+  /// quiet_checks_purged once its free blocks' inner pages are discarded.
+  std::uint8_t quiet_checks = 0;
 
   // void* rather than Block* so the constant empty page can point at itself
   // in a constant expression (no reinterpret_cast allowed there).

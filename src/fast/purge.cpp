@@ -15,6 +15,11 @@ namespace {
 /// slow path itself, and purging a few calls late changes nothing.
 constexpr std::uint32_t slow_paths_per_clock_read = 16;
 
+/// The check runs every quarter of the purge delay: a page whose counts held
+/// still through this many checks has been quiet for about the delay.
+constexpr std::uint8_t quiet_checks_needed = 4;
+constexpr std::uint8_t quiet_checks_purged = 255;
+
 /// Discards the OS pages of a free block after the one holding its link.
 std::size_t discard_block_inside(const Page* page, void* block) noexcept {
   const std::uintptr_t os_page = platform::page_size();
@@ -60,11 +65,13 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
       if (!quiet) {
         page->quiet_allocated = page->allocated;
         page->quiet_used = page->used;
-        page->blocks_purged = false;
-        if (!force) continue;
+        page->quiet_checks = 0;
+      } else if (page->quiet_checks < quiet_checks_needed) {
+        ++page->quiet_checks;
       }
-      if (page->blocks_purged) continue;
-      page->blocks_purged = true;
+      if (page->quiet_checks == quiet_checks_purged) continue;
+      if (!force && page->quiet_checks < quiet_checks_needed) continue;
+      page->quiet_checks = quiet_checks_purged;
       const std::size_t discarded = discard_list(page, page->free) + discard_list(page, page->local_free);
       if (discarded != 0) {
         bytes += discarded;

@@ -16,7 +16,8 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept;
 /// Discards the whole OS pages inside the free blocks of the heap's pages
 /// (blocks of more than one OS page: medium blocks mostly), so that memory a
 /// program freed goes back even while other blocks of the page live on. Only
-/// pages quiet since the last call, unless `force`. Returns bytes discarded.
+/// pages that stayed quiet (no block taken or freed) through a whole purge
+/// delay of checks, unless `force`. Returns bytes discarded.
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept;
 
 }  // namespace globalloc::fast

@@ -50,10 +50,15 @@ inline constexpr unsigned direct_entry_count = Config::direct_size_max / 8 + 1;
 /// all start at a multiple of `alignment` and hold `size` bytes; class_count
 /// when no small or medium class can.
 constexpr unsigned class_for_aligned(std::size_t size, std::size_t alignment) noexcept {
-  if (size < alignment) size = alignment;
-  if (size > Config::medium_block_max) return class_count;
+  // `alignment` is a power of two: a multiple of it is a masked test, and the
+  // first class at or above the size rounded up to it nearly always is one
+  // (classes step by an eighth of their power of two).
+  const std::size_t mask = alignment - 1;
+  // (A size so large that rounding wraps comes out below the alignment.)
+  size = size < alignment ? alignment : (size + mask) & ~mask;
+  if (size > Config::medium_block_max || size < alignment) return class_count;
   for (unsigned size_class = class_of(size); size_class < class_count; ++size_class) {
-    if (class_size(size_class) % alignment == 0) return size_class;
+    if ((class_size(size_class) & mask) == 0) return size_class;
   }
   return class_count;
 }
