@@ -35,6 +35,11 @@ struct DefaultConfig {
   static constexpr unsigned medium_page_shift = 19;
   static constexpr std::size_t small_block_max = 8 * 1024;
   static constexpr std::size_t medium_block_max = 64 * 1024;
+  /// Large blocks are runs of 64 KiB units of a shared large segment.
+  static constexpr unsigned large_unit_shift = 16;
+  /// Large segments are shared by the threads in a few shards, each behind
+  /// its own lock (large blocks are rare next to small ones).
+  static constexpr unsigned large_shard_count = 8;
   /// Sizes up to this are mapped to a page by a per-heap table indexed by
   /// (size + 7) / 8, the one-load fast path.
   static constexpr std::size_t direct_size_max = 1024;
@@ -57,8 +62,10 @@ inline constexpr std::size_t medium_page_size = std::size_t{1} << Config::medium
 inline constexpr std::size_t segment_header_size = small_page_size;
 inline constexpr unsigned small_pages_per_segment = segment_size / small_page_size;
 inline constexpr unsigned medium_pages_per_segment = segment_size / medium_page_size;
-/// Large blocks: one per segment, up to what fits after the header.
+/// Large blocks: runs of units of a large segment, up to what fits after the header.
+inline constexpr std::size_t large_unit_size = std::size_t{1} << Config::large_unit_shift;
 inline constexpr std::size_t large_block_max = segment_size - segment_header_size;
+static_assert(segment_header_size == large_unit_size, "unit 0 of a large segment is its header");
 /// Largest alignment a small or medium class can serve by its own layout.
 inline constexpr std::size_t small_alignment_max = 16;
 

@@ -734,6 +734,7 @@ void heap_purge_all() noexcept {
       abandoned[kind] = keep;
     }
   }
+  large_purge(0, true);
   segment_cache_purge(0, true);
 }
 
@@ -757,15 +758,17 @@ void process_init() noexcept {
   process_state.store(2, std::memory_order_release);
 }
 
-// Lock order: heap pool, abandoned segments, segment cache.
+// Lock order: heap pool, abandoned segments, large shards, segment cache.
 void heap_fork_prepare() noexcept {
   pool_lock.lock();
   abandoned_lock.lock();
+  large_fork_prepare();
   segment_cache_lock();
 }
 
 void heap_fork_parent() noexcept {
   segment_cache_unlock();
+  large_fork_parent();
   abandoned_lock.unlock();
   pool_lock.unlock();
 }
@@ -774,6 +777,7 @@ void heap_fork_child() noexcept {
   // Only the forking thread exists in the child. The other threads' heaps
   // stay as they are: their blocks can still be freed (as remote frees).
   segment_cache_reset_lock();
+  large_fork_child();
   abandoned_lock.reset();
   pool_lock.reset();
 }

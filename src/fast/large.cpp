@@ -1,12 +1,16 @@
-// Large blocks (one per cached 4 MiB segment) and huge blocks (their own
-// mapping, grown with mremap). See large.hpp for the layout.
+// Large blocks (runs of 64 KiB units in segments shared by a shard of
+// threads) and huge blocks (their own mapping, grown with mremap). See
+// large.hpp for the layout.
 #include "fast/large.hpp"
 
 #include <cstring>
 
 #include "fast/heap.hpp"
+#include "fast/lock.hpp"
+#include "fast/options.hpp"
 #include "fast/misuse.hpp"
 #include "fast/stats.hpp"
+#include "platform/clock.hpp"
 #include "platform/os_memory.hpp"
 
 namespace globalloc::fast {
@@ -134,42 +138,167 @@ void* huge_allocate(std::size_t rounded, std::size_t alignment, bool zero) noexc
 
 void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept;
 
+/// The descriptor of a large or huge block's first page (its own region's
+/// header, or for a huge block aligned to 4 MiB or more, the one below).
+Page* block_page(void* block) noexcept {
+  if (Segment* segment = segment_lookup(block)) return segment_page_of(segment, block);
+  return &huge_segment_before(block)->pages[0];
+}
+
 }  // namespace
 
 void* large_allocate(std::size_t size, std::size_t alignment, bool zero) noexcept {
   void* block = large_allocate_unsampled(size, alignment, zero);
   if (block != nullptr) {
-    Segment* segment = segment_lookup(block);
-    if (segment == nullptr) segment = huge_segment_before(block);
-    heap_count_large(&segment->pages[0], block, segment->pages[0].block_size);
+    Page* page = block_page(block);
+    heap_count_large(page, block, page->block_size);
   }
   return block;
 }
 
+// ---- large blocks: runs of units in shared segments --------------------------
+
 namespace {
+
+constexpr unsigned units_per_segment = static_cast<unsigned>(segment_size / large_unit_size);
+static_assert(units_per_segment == 64, "a segment's units are the bits of one word");
+
+/// Large segments of a shard: every one with a block or free units, under the lock.
+struct Shard {
+  SpinLock lock;
+  Segment* segments = nullptr;
+};
+Shard shards[Config::large_shard_count];
+
+std::uint64_t run_mask(unsigned first, unsigned units) noexcept {
+  const std::uint64_t ones = units >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << units) - 1;
+  return ones << first;
+}
+
+unsigned units_for(std::size_t bytes) noexcept {
+  return static_cast<unsigned>((bytes + large_unit_size - 1) >> Config::large_unit_shift);
+}
+
+/// The step between the unit indexes a block with `alignment` may start at
+/// (segments are aligned to 4 MiB, so unit i is aligned to i's low bits).
+unsigned alignment_step(std::size_t alignment) noexcept {
+  return alignment <= large_unit_size ? 1 : static_cast<unsigned>(alignment >> Config::large_unit_shift);
+}
+
+struct Run {
+  Segment* segment = nullptr;
+  unsigned first = 0;
+  unsigned clean = units_per_segment + 1;  ///< units not resident: page faults to come
+};
+
+/// The run of `units` free units in `segment` starting at a multiple of
+/// `step` with the fewest non-resident units (then the lowest), into `best`
+/// when better than what it holds.
+void find_run(Segment* segment, unsigned units, unsigned step, Run* best) noexcept {
+  const std::uint64_t free = segment->free_pages;
+  for (unsigned first = step; first + units <= units_per_segment; first += step) {
+    const std::uint64_t mask = run_mask(first, units);
+    if ((free & mask) != mask) continue;
+    const unsigned clean = static_cast<unsigned>(__builtin_popcountll(mask & ~segment->dirty_pages));
+    if (clean < best->clean) {
+      *best = Run{segment, first, clean};
+      if (clean == 0) return;
+    }
+  }
+}
+
+void shard_push(Shard& shard, Segment* segment) noexcept {
+  segment->prev = nullptr;
+  segment->next = shard.segments;
+  if (shard.segments != nullptr) shard.segments->prev = segment;
+  shard.segments = segment;
+}
+
+void shard_remove(Shard& shard, Segment* segment) noexcept {
+  if (segment->prev != nullptr) {
+    segment->prev->next = segment->next;
+  } else {
+    shard.segments = segment->next;
+  }
+  if (segment->next != nullptr) segment->next->prev = segment->prev;
+  segment->next = segment->prev = nullptr;
+}
+
+/// Marks the descriptors of units [from, to) as inside a block, not block starts.
+void clear_unit_descriptors(Segment* segment, unsigned from, unsigned to) noexcept {
+  for (unsigned unit = from; unit < to; ++unit) {
+    segment->pages[unit].in_use = false;
+    segment->pages[unit].area = nullptr;
+  }
+}
+
+/// Marks the run used and sets up the descriptor of its first unit (shard lock held).
+char* take_run(const Run& run, unsigned units, std::size_t rounded, bool zero, std::size_t size) noexcept {
+  Segment* segment = run.segment;
+  const std::uint64_t mask = run_mask(run.first, units);
+  const std::uint64_t was_dirty = segment->dirty_pages & mask;
+  segment->free_pages &= ~mask;
+  segment->dirty_pages &= ~mask;
+  segment->used_pages += units;
+  char* block = reinterpret_cast<char*>(segment) + (std::size_t{run.first} << Config::large_unit_shift);
+  set_block(&segment->pages[run.first], block, rounded);
+  segment->pages[run.first].reserved = units;
+  clear_unit_descriptors(segment, run.first + 1, run.first + units);
+  const std::size_t end = std::size_t{run.first + units} << Config::large_unit_shift;
+  if (end > segment->touched_end) segment->touched_end = end;
+  count(counters.bytes_committed, static_cast<std::int64_t>(run.clean) << Config::large_unit_shift);
+  if (zero && was_dirty != 0) {
+    // Units never used, or purged since, read as zero: only resident ones are cleared.
+    for (std::uint64_t dirty = was_dirty; dirty != 0; dirty &= dirty - 1) {
+      const unsigned unit = static_cast<unsigned>(__builtin_ctzll(dirty));
+      char* from = reinterpret_cast<char*>(segment) + (std::size_t{unit} << Config::large_unit_shift);
+      char* to = from + large_unit_size;
+      if (to > block + size) to = block + size;
+      if (from < to) std::memset(from, 0, static_cast<std::size_t>(to - from));
+    }
+  }
+  return block;
+}
+
+/// Gives the units [first, first + units) of a large segment back (shard lock held).
+void return_units(Segment* segment, unsigned first, unsigned units) noexcept {
+  const std::uint64_t mask = run_mask(first, units);
+  segment->free_pages |= mask;
+  segment->dirty_pages |= mask;
+  segment->used_pages -= units;
+  const long delay = purge_delay_ms();
+  if (delay == 0) {
+    segment_purge_pages(segment, 0, true);
+  } else if (segment->purge_deadline_ms == 0 && delay > 0) {
+    segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
+  }
+}
+
+Shard& shard_of_thread() noexcept { return shards[thread_heap->thread_id % Config::large_shard_count]; }
 
 void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept {
   std::size_t rounded = 0;
   if (size > SIZE_MAX / 2 || !round_to_os_pages(size, &rounded)) return nullptr;
-  const std::size_t offset = alignment > segment_header_size ? alignment : segment_header_size;
-  if (alignment > segment_size / 2 || rounded > segment_size - offset) return huge_allocate(rounded, alignment, zero);
+  if (rounded > large_block_max || alignment > segment_size / 2) return huge_allocate(rounded, alignment, zero);
+  const unsigned step = alignment_step(alignment);
+  const unsigned units = units_for(rounded);
+  if (step + units > units_per_segment) return huge_allocate(rounded, alignment, zero);
 
-  Segment* segment = segment_acquire(SegmentKind::large, offset + rounded);
-  if (segment == nullptr) return nullptr;
-  segment->free_pages = 0;
-  segment->used_pages = 1;
-  char* block = reinterpret_cast<char*>(segment) + offset;
-  set_block(&segment->pages[0], block, rounded);
-  const std::size_t end = offset + rounded;
-  if (zero && segment->touched_end > offset) {
-    // Only what an earlier block may have written needs clearing.
-    const std::size_t dirty_end = segment->touched_end < end ? segment->touched_end : end;
-    std::memset(block, 0, dirty_end - offset);
+  Shard& shard = shard_of_thread();
+  LockGuard guard(shard.lock);
+  Run best;
+  for (Segment* segment = shard.segments; segment != nullptr && best.clean != 0; segment = segment->next) {
+    find_run(segment, units, step, &best);
   }
-  if (end > segment->touched_end) {
-    count(counters.bytes_committed, static_cast<std::int64_t>(end - segment->touched_end));
-    segment->touched_end = end;
+  if (best.segment == nullptr) {
+    Segment* segment =
+        segment_acquire(SegmentKind::large, segment_header_size + (std::size_t{units} << Config::large_unit_shift));
+    if (segment == nullptr) return nullptr;
+    segment->shard = static_cast<std::uint8_t>(&shard - shards);
+    shard_push(shard, segment);
+    find_run(segment, units, step, &best);
   }
+  char* block = take_run(best, units, rounded, zero, size);
   count(counters.large_blocks, 1);
   count(counters.large_bytes, static_cast<std::int64_t>(rounded));
   return block;
@@ -187,37 +316,73 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
     return;
   }
   if (page->sampled_blocks.load(std::memory_order_relaxed) != 0) heap_note_sampled_free(page, block);
-  page->in_use = false;
   if (segment->kind == SegmentKind::huge) {
+    page->in_use = false;
     count(counters.huge_blocks, -1);
     count(counters.huge_bytes, -static_cast<std::int64_t>(page->block_size));
-  } else {
-    count(counters.large_blocks, -1);
-    count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
-    segment->used_pages = 0;
+    segment_release(segment);
+    return;
   }
-  segment_release(segment);
+  Shard& shard = shards[segment->shard];
+  LockGuard guard(shard.lock);
+  if (!page->in_use) {  // lost a race with another free of the same block
+    if constexpr (Config::mitigations.detect_double_free) report_double_free(block, operation);
+    return;
+  }
+  page->in_use = false;
+  count(counters.large_blocks, -1);
+  count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
+  return_units(segment, static_cast<unsigned>(page - segment->pages), page->reserved);
+  // An empty segment stays while it is the shard's only one (the next large
+  // block reuses its resident units); otherwise it goes to the cache.
+  if (segment->used_pages == 0 && (segment->next != nullptr || segment->prev != nullptr)) {
+    shard_remove(shard, segment);
+    segment_release(segment);
+  }
 }
 
 std::size_t large_usable_size(Segment*, const Page* page, const void* block) noexcept {
   return static_cast<std::size_t>(page->area + page->block_size - static_cast<const char*>(block));
 }
 
+namespace {
+
+/// Grows or shrinks a large block over the units after it (shard lock taken here).
+std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) noexcept {
+  const std::size_t old = page->block_size;
+  const unsigned first = static_cast<unsigned>(page - segment->pages);
+  const unsigned units = page->reserved;
+  const unsigned wanted = units_for(rounded);
+  if (first + wanted > units_per_segment) return old;
+  LockGuard guard(shards[segment->shard].lock);
+  if (wanted > units) {
+    const std::uint64_t more = run_mask(first + units, wanted - units);
+    if ((segment->free_pages & more) != more) return old;
+    count(counters.bytes_committed,
+          static_cast<std::int64_t>(__builtin_popcountll(more & ~segment->dirty_pages)) << Config::large_unit_shift);
+    segment->free_pages &= ~more;
+    segment->dirty_pages &= ~more;
+    segment->used_pages += wanted - units;
+    clear_unit_descriptors(segment, first + units, first + wanted);
+    const std::size_t end = std::size_t{first + wanted} << Config::large_unit_shift;
+    if (end > segment->touched_end) segment->touched_end = end;
+  } else if (wanted < units) {
+    return_units(segment, first + wanted, units - wanted);
+  }
+  page->reserved = wanted;
+  page->block_size = rounded;
+  count(counters.large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old));
+  return rounded;
+}
+
+}  // namespace
+
 std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std::size_t new_size) noexcept {
   std::size_t rounded = 0;
   if (new_size > SIZE_MAX / 2 || !round_to_os_pages(new_size, &rounded)) return page->block_size;
+  if (segment->kind == SegmentKind::large) return resize_large_run(segment, page, rounded);
   const std::size_t offset = static_cast<std::size_t>(static_cast<char*>(block) - reinterpret_cast<char*>(segment));
   const std::size_t old = page->block_size;
-  if (segment->kind == SegmentKind::large) {
-    if (rounded > segment_size - offset) return old;
-    page->block_size = rounded;
-    if (offset + rounded > segment->touched_end) {
-      count(counters.bytes_committed, static_cast<std::int64_t>(offset + rounded - segment->touched_end));
-      segment->touched_end = offset + rounded;
-    }
-    count(counters.large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old));
-    return rounded;
-  }
   const std::size_t new_total = offset + rounded;
   const std::size_t old_total = segment->mapping_size;
   if (new_total == old_total) return old;
@@ -230,6 +395,30 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
   count(counters.bytes_committed, static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
   count(counters.huge_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old));
   return rounded;
+}
+
+void large_purge(std::uint64_t now_ms, bool force) noexcept {
+  for (Shard& shard : shards) {
+    if (force) {
+      shard.lock.lock();
+    } else if (!shard.lock.try_lock()) {
+      continue;  // another thread is using the shard; a later check purges it
+    }
+    for (Segment* segment = shard.segments; segment != nullptr; segment = segment->next) {
+      if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, force);
+    }
+    shard.lock.unlock();
+  }
+}
+
+void large_fork_prepare() noexcept {
+  for (Shard& shard : shards) shard.lock.lock();
+}
+void large_fork_parent() noexcept {
+  for (Shard& shard : shards) shard.lock.unlock();
+}
+void large_fork_child() noexcept {
+  for (Shard& shard : shards) shard.lock.reset();
 }
 
 void* huge_reallocate(Segment* segment, Page* page, void* block, std::size_t new_size) noexcept {

@@ -1,12 +1,16 @@
 // Large and huge blocks. A large block (above medium_block_max, up to what
-// fits in a segment after its header) gets a whole segment to itself, taken
-// from the segment cache when one is there; alignment up to 2 MiB is served
-// by placing the block at that offset. A huge block gets its own mapping with
-// a segment header in front; growing it moves page tables (mremap), never
-// bytes. Both are freed by any thread directly, without the owner's help.
+// fits in a segment after its header) is a run of 64 KiB units of a large
+// segment. Large segments belong to one of a few shards (a thread uses the
+// shard of its id), each with its own lock; a block takes the run that needs
+// the fewest new page faults (units freed earlier stay resident until the
+// purge delay passes), and alignment up to 2 MiB is a start unit that is a
+// multiple of it. A huge block gets its own mapping with a segment header in
+// front; growing it moves page tables (mremap), never bytes. Both are freed
+// by any thread directly, without the owner's help.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "fast/segment.hpp"
 
@@ -30,6 +34,15 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
 /// grow in place. Null when that fails (the block is then untouched) or when
 /// the block is not huge.
 void* huge_reallocate(Segment* segment, Page* page, void* block, std::size_t new_size) noexcept;
+
+/// Discards the free units of large segments whose purge delay passed (all
+/// of them with force); shards busy in other threads are skipped.
+void large_purge(std::uint64_t now_ms, bool force) noexcept;
+
+/// Fork support: every shard lock, taken and released around fork().
+void large_fork_prepare() noexcept;
+void large_fork_parent() noexcept;
+void large_fork_child() noexcept;
 
 /// The huge segment whose block starts at `block` when the block's own 4 MiB
 /// region holds no header (alignment of 4 MiB or more); null otherwise.

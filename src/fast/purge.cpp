@@ -2,6 +2,7 @@
 // pages inside free blocks.
 #include "fast/purge.hpp"
 
+#include "fast/large.hpp"
 #include "fast/options.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
@@ -106,6 +107,7 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
     }
   }
   heap_purge_free_blocks(heap, false);
+  large_purge(now, false);
   segment_cache_purge(now, false);
 }
 

@@ -33,6 +33,7 @@ unsigned shift_for(SegmentKind kind) noexcept {
   switch (kind) {
     case SegmentKind::small: return Config::small_page_shift;
     case SegmentKind::medium: return Config::medium_page_shift;
+    case SegmentKind::large: return Config::large_unit_shift;
     default: return Config::segment_shift;
   }
 }
@@ -48,8 +49,8 @@ void format(Segment* segment, SegmentKind kind) noexcept {
   std::memset(static_cast<void*>(segment->pages), 0, sizeof(Page) * segment->page_count);
   segment->used_pages = 0;
   std::uint64_t all = segment->page_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << segment->page_count) - 1;
-  // Page 0 of a small segment is the header itself.
-  if (kind == SegmentKind::small) all &= ~std::uint64_t{1};
+  // Page 0 of a small segment, unit 0 of a large one, is the header itself.
+  if (kind == SegmentKind::small || kind == SegmentKind::large) all &= ~std::uint64_t{1};
   segment->free_pages = all;
   segment->dirty_pages = 0;
   segment->purge_deadline_ms = 0;
@@ -118,7 +119,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   }
   format(segment, kind);
   segment_guard_metadata(segment);
-  if (kind != SegmentKind::large && segment->touched_end > segment_header_size) {
+  if (segment->touched_end > segment_header_size) {
     // Pages an earlier use left resident are free and dirty: reuse them
     // first, purge them if they stay free.
     const unsigned touched_pages = static_cast<unsigned>((segment->touched_end - 1) >> segment->page_shift) + 1;
@@ -179,10 +180,12 @@ void segment_release(Segment* segment) noexcept {
     return;
   }
   count(counters.segments_in_use, -1);
-  // Small and medium segments may have resident free pages anywhere.
-  if (segment->kind != SegmentKind::large) {
-    segment->touched_end = segment->dirty_pages != 0 ? segment_size : segment_header_size;
-  }
+  // Every page is free now; those not purged yet may be resident, and the
+  // highest of them bounds what the cache has to purge later.
+  const std::uint64_t dirty = segment->dirty_pages & segment->free_pages;
+  segment->touched_end =
+      dirty != 0 ? (std::size_t{64} - static_cast<unsigned>(__builtin_clzll(dirty))) << segment->page_shift
+                 : segment_header_size;
   const long delay = purge_delay_ms();
   if (delay == 0) {
     discard_range(segment, segment_header_size, segment->touched_end);

@@ -1,7 +1,7 @@
 // Segment: a 4 MiB region aligned to 4 MiB, obtained from the OS and cut into
-// pages of one kind (64 small pages, 8 medium pages, or one page holding a
-// large block); huge blocks get a segment header in front of their own
-// mapping. Because segments are aligned to their size, masking a block's
+// pages of one kind (64 small pages, 8 medium pages, or 64 units of 64 KiB
+// that large blocks take in runs); huge blocks get a segment header in front
+// of their own mapping. Because segments are aligned to their size, masking a block's
 // address gives its segment header, and the page index is one shift away.
 //
 // The segment map is a byte per 4 MiB of address space saying whether a
@@ -27,13 +27,14 @@ struct Segment {
   /// The last OS page of the header region is inaccessible (kept across
   /// reuse from the cache; a fresh mapping starts false).
   bool metadata_guarded;
+  std::uint8_t shard;  ///< large segments: the shard whose lock guards its units
   std::uint32_t page_count;
   std::uint32_t used_pages;
-  std::uint64_t free_pages;   ///< bit i: page i holds no blocks
+  std::uint64_t free_pages;   ///< bit i: page (or large unit) i holds no blocks
   std::uint64_t dirty_pages;  ///< free pages whose memory may still be resident
   std::uint64_t purge_deadline_ms;  ///< when the dirty free pages are due to be purged
-  ThreadHeap* owner;                ///< heap that carves its pages; null when abandoned or cached
-  Segment* next;                    ///< in the owner's list, the abandoned list or the cache
+  ThreadHeap* owner;                ///< heap that carves its pages; null when abandoned, cached or large
+  Segment* next;                    ///< in the owner's list, a large shard, the abandoned list or the cache
   Segment* prev;
   std::size_t mapping_size;  ///< bytes mapped from the header on
   std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero

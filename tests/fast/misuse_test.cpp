@@ -41,7 +41,7 @@ TEST(MisuseDeathTest, DoubleFreeOfLargeBlock) {
         fast::deallocate(block);
         fast::deallocate(block);
       },
-      "globalloc: (double free|free of invalid pointer) 0x[0-9a-f]+");
+      "globalloc: (double free of|free of invalid pointer) 0x[0-9a-f]+");
 }
 
 TEST(MisuseDeathTest, FreeOfStackAddress) {
