@@ -175,6 +175,7 @@ std::uint64_t run_mask(unsigned first, unsigned units) noexcept {
   return ones << first;
 }
 
+/// Units covering `bytes` (at most large_block_max).
 unsigned units_for(std::size_t bytes) noexcept {
   return static_cast<unsigned>((bytes + large_unit_size - 1) >> Config::large_unit_shift);
 }
@@ -350,6 +351,7 @@ namespace {
 /// Grows or shrinks a large block over the units after it (shard lock taken here).
 std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) noexcept {
   const std::size_t old = page->block_size;
+  if (rounded > large_block_max) return old;
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const unsigned units = page->reserved;
   const unsigned wanted = units_for(rounded);

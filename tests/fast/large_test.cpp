@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
@@ -63,4 +64,50 @@ TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
   void* grown = fast::reallocate(block, 2000000, 16);
   EXPECT_EQ(grown, block);
   fast::deallocate(grown);
+}
+
+TEST(Large, BlocksShareASegmentAndReuseResidentUnits) {
+  // Several large blocks live in one 4 MiB segment (runs of 64 KiB units).
+  void* first = fast::allocate(200 * 1024, 16);
+  void* second = fast::allocate(200 * 1024, 16);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  const auto region = [](void* block) { return reinterpret_cast<std::uintptr_t>(block) >> 22; };
+  EXPECT_EQ(region(first), region(second));
+  std::memset(first, 0x7E, 200 * 1024);
+  fast::deallocate(first);
+  // A block of the same size takes the resident units just freed, and calloc
+  // still hands them out cleared.
+  auto* again = static_cast<unsigned char*>(fast::allocate_zeroed(150 * 1024, 16));
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(static_cast<void*>(again), first);
+  for (std::size_t i = 0; i < 150 * 1024; i += 97) ASSERT_EQ(again[i], 0) << i;
+  fast::deallocate(again);
+  fast::deallocate(second);
+}
+
+TEST(Large, AlignedLargeBlocksStartOnTheirAlignment) {
+  for (std::size_t alignment = std::size_t{128} << 10; alignment <= (std::size_t{2} << 20); alignment *= 2) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 5; ++i) {
+      void* block = fast::allocate(300 * 1024, alignment);
+      ASSERT_NE(block, nullptr);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % alignment, 0u) << alignment;
+      std::memset(block, i, 300 * 1024);
+      blocks.push_back(block);
+    }
+    for (void* block : blocks) fast::deallocate(block);
+  }
+}
+
+TEST(Large, ImpossibleGrowthLeavesTheBlock) {
+  auto* block = static_cast<unsigned char*>(fast::allocate(500 * 1024, 16));
+  ASSERT_NE(block, nullptr);
+  block[500 * 1024 - 1] = 9;
+  for (std::size_t size : {SIZE_MAX / 2, std::size_t{1} << 62, std::size_t{1} << 47}) {
+    EXPECT_EQ(fast::reallocate(block, size, 16), nullptr) << size;
+    EXPECT_GE(fast::usable_size(block), 500u * 1024);
+  }
+  EXPECT_EQ(block[500 * 1024 - 1], 9);
+  fast::deallocate(block);
 }
