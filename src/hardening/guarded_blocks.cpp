@@ -97,7 +97,7 @@ void remove_locked(Entry* entry) noexcept {
 
 // ---- the cache of freed regions: FIFO, bounded in count and bytes ----
 
-constexpr unsigned cache_capacity = 16;
+constexpr unsigned cache_capacity = 32;
 constexpr std::size_t cache_byte_limit = 64u << 20;
 
 struct CachedRegion {
@@ -170,11 +170,14 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
   // guard | room for the header and the alignment | block | guard
   const std::size_t region_size = region_size_for(before, size, align);
 
-  // A cached region of at least that size and at most a quarter more, the oldest first.
+  // A cached region of at least that size and at most half as large again,
+  // the oldest first. The block sits at its end, against the trailing guard;
+  // the room left in front of the header is the region's own (an underflow
+  // runs through it into the leading guard, never into another block).
   registry.lock();
   for (unsigned i = 0; i < cache.count; ++i) {
     const CachedRegion& candidate = cache.regions[i];
-    if (candidate.region_size < region_size || candidate.region_size - region_size > region_size / 4) continue;
+    if (candidate.region_size < region_size || candidate.region_size - region_size > region_size / 2) continue;
     const CachedRegion taken = take_locked(i);
     char* block = block_in_region(taken.region, taken.region_size, size, align);
     Entry* old_entry = find(taken.block);

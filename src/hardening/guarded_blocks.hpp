@@ -16,8 +16,9 @@
 
 namespace globalloc::hardening {
 
-/// Blocks of at least this many bytes get guard pages.
-inline constexpr std::size_t guarded_block_min = 256 * 1024;
+/// Blocks of at least this many bytes get guard pages (smaller ones live in
+/// the fast allocator's pages, next to other blocks).
+inline constexpr std::size_t guarded_block_min = 64 * 1024;
 
 /// A guarded region for a block of `size` bytes aligned to `align`, with
 /// `before` bytes of room in front of it (the block header) and placed so its

@@ -275,6 +275,7 @@ void free_checked(void* block, const Validated& validated) noexcept {
 // A block without shuffling: any size and alignment, straight from the fast
 // allocator (or a guarded mapping).
 [[gnu::noinline]] void* allocate_unshuffled(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  hardening::enable_metadata_guards();
   if (!is_valid_alignment(align)) return nullptr;
   if (size >= max_block_size) return nullptr;
   if constexpr (mitigations.has(Mitigation::guard_pages)) {

@@ -2,9 +2,11 @@
 // caches; see thread_cache.hpp.
 #include "hardening/thread_cache.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <new>
 
+#include "fast/segment.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "hardening/block_header.hpp"
 #include "options/options.hpp"
@@ -68,10 +70,20 @@ void destroy_this_thread_cache() noexcept {
 constinit ThreadCache empty_cache{};
 constinit thread_local ThreadCache* current_cache [[gnu::tls_model("initial-exec")]] = &empty_cache;
 
+void enable_metadata_guards() noexcept {
+  if constexpr (mitigations.has(Mitigation::guard_pages)) {
+    static constinit std::atomic<bool> enabled{false};
+    if (enabled.load(std::memory_order_relaxed)) return;
+    fast::segment_set_metadata_guards(true);
+    enabled.store(true, std::memory_order_relaxed);
+  }
+}
+
 ThreadCache* thread_cache_create() noexcept {
   if (current_cache != &empty_cache) return current_cache;
   if (thread_finished || cache_being_created) return nullptr;
   cache_being_created = true;
+  enable_metadata_guards();
   thread_exit_flush.arm();  // may allocate (through this allocator, past the cache)
   void* memory = fast::allocate(sizeof(ThreadCache), 64);
   if (memory == nullptr) {

@@ -65,6 +65,11 @@ inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) n
 [[gnu::visibility("hidden")]] extern constinit thread_local ThreadCache* current_cache
     [[gnu::tls_model("initial-exec")]];
 
+/// Asks the fast allocator for an inaccessible page between each segment's
+/// metadata and its first block (segments mapped from now on). Called before
+/// the hardened allocator's first use of the fast allocator.
+[[gnu::visibility("hidden")]] void enable_metadata_guards() noexcept;
+
 /// The calling thread's cache, created on first use; null while the thread
 /// cannot have one (while it is being created, and after the thread's exit
 /// flush): the caller then serves the request without shuffle or quarantine.

@@ -155,6 +155,21 @@ TEST(MisuseDeathTest, LinearOverflowOfALargeBlockHitsTheGuardPage) {
       ::testing::KilledBySignal(SIGSEGV), "");
 }
 
+TEST(MisuseDeathTest, LinearOverflowOfAMediumBlockHitsTheGuardPage) {
+  // Guard pages start at 64 KiB; a region freed and reused by a smaller block
+  // still ends at its trailing guard.
+  EXPECT_EXIT(
+      {
+        void* larger = std::malloc(120000);
+        free_opaque(larger);
+        const std::size_t size = 100000;
+        char* block = static_cast<char*>(opaque(std::malloc(size)));
+        for (std::size_t i = 0; i < size + 4096; ++i) static_cast<volatile char*>(block)[i] = 1;
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "");
+}
+
 TEST(MisuseDeathTest, UnderflowOfALargeBlockHitsTheGuardPage) {
   EXPECT_EXIT(
       {
