@@ -14,8 +14,12 @@ struct Mitigations {
   /// free() of an address outside every segment reports and aborts (costs a
   /// byte-map load the free path does anyway to find the segment).
   bool detect_invalid_free = true;
-  /// free() of a block that is already free reports and aborts; triggered by
-  /// the block's first word decoding to a free-list link of the same segment.
+  /// free() of a block that is already free reports and aborts: the free
+  /// path reads the block's first word (the line it is about to write
+  /// anyway), and when that decodes to a link into the same segment, which
+  /// live data cannot do without knowing the page's key, it scans the page's
+  /// lists. Allocation clears the word so a block the program never wrote
+  /// cannot look free.
   bool detect_double_free = true;
   /// free() of an address inside a small block but not at its start reports
   /// and aborts on the local fast path too (six instructions there). Off by

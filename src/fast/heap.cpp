@@ -487,6 +487,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     if (page->free != page->sentinel()) {
       Block* block = static_cast<Block*>(page->free);
       page->free = page->decode(block->encoded_next);
+      if constexpr (Config::mitigations.detect_double_free) block->encoded_next = 0;
       ++page->used;
       ++page->allocated;
       if (sample_due(heap)) [[unlikely]] offer_sample(heap, page, block, page->block_size, true);
@@ -539,14 +540,9 @@ void free_slow(Page* page, void* pointer) noexcept {
     page->owner_tag.store(tag, std::memory_order_relaxed);
   }
   if constexpr (Config::mitigations.detect_double_free) {
-    // As on the fast path for a page in use; a full page's lists are short
-    // enough to be searched when the link looks like a free block's.
+    // As on the fast path.
     const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
-    if (page->local_free == pointer ||
-        ((tag & owner_tag_full) != 0 && ((link ^ address) >> Config::segment_shift) == 0 &&
-         page_has_free_block(page, block))) {
-      report_double_free(pointer, "free");
-    }
+    if (((link ^ address) >> Config::segment_shift) == 0) check_double_free(page, pointer);
   }
   heap_free_local(heap, page, block);
 }

@@ -3,6 +3,7 @@
 //   globalloc: free of invalid pointer 0x... (not allocated by globalloc) in free
 #include "fast/misuse.hpp"
 
+#include "fast/page.hpp"
 #include "platform/fatal.hpp"
 
 namespace globalloc::fast {
@@ -24,6 +25,10 @@ void report_double_free(const void* block, const char* operation) noexcept {
 void report_invalid_free(const void* block, const char* operation) noexcept {
   platform::fatal_error_at("globalloc: free of invalid pointer ", reinterpret_cast<std::uintptr_t>(block),
                            suffix_for(operation, true));
+}
+
+void check_double_free(const Page* page, const void* block) noexcept {
+  if (page_has_free_block(page, block)) report_double_free(block, "free");
 }
 
 }  // namespace globalloc::fast

@@ -10,4 +10,10 @@ namespace globalloc::fast {
 [[noreturn, gnu::cold, gnu::noinline]] void report_double_free(const void* block, const char* operation) noexcept;
 [[noreturn, gnu::cold, gnu::noinline]] void report_invalid_free(const void* block, const char* operation) noexcept;
 
+struct Page;
+/// The block's first word looks like a free-list link: reports a double free
+/// when the block is on one of the page's owner-side lists (free or
+/// local_free), returns otherwise.
+[[gnu::cold, gnu::noinline]] void check_double_free(const Page* page, const void* block) noexcept;
+
 }  // namespace globalloc::fast
