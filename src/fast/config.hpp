@@ -14,12 +14,14 @@ struct Mitigations {
   /// free() of an address outside every segment reports and aborts (costs a
   /// byte-map load the free path does anyway to find the segment).
   bool detect_invalid_free = true;
-  /// free() of a block that is already free reports and aborts: the free
-  /// path reads the block's first word (the line it is about to write
-  /// anyway), and when that decodes to a link into the same segment, which
-  /// live data cannot do without knowing the page's key, it scans the page's
-  /// lists. Allocation clears the word so a block the program never wrote
-  /// cannot look free.
+  /// free() of a block that is already free reports and aborts. The fast
+  /// path compares the block with the head of its page's local list (an
+  /// immediate double free) without reading the block: a load of a block the
+  /// program has not touched lately is a cache miss that stalls, where the
+  /// store of the link alone does not (measured: 35 ns against 14 ns per free
+  /// of a cold block). The slow paths read the block's first word, and when
+  /// it decodes to a link into the same segment (which live data cannot do
+  /// without knowing the page's key) scan the page's lists.
   bool detect_double_free = true;
   /// free() of an address inside a small block but not at its start reports
   /// and aborts on the local fast path too (six instructions there). Off by

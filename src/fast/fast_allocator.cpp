@@ -30,7 +30,6 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
   void* block = page->free;
   if (block == page->sentinel()) [[unlikely]] return nullptr;
   page->free = page->decode(static_cast<Block*>(block)->encoded_next);
-  if constexpr (Config::mitigations.detect_double_free) static_cast<Block*>(block)->encoded_next = 0;
   ++page->used;
   ++page->allocated;
   return block;
@@ -86,13 +85,6 @@ Segment* find_segment(const void* block) noexcept {
   if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "free");
 }
 
-
-/// A local free whose block's first word looks like a free-list link: a
-/// double free when the block is on the page's lists, else a plain free.
-[[gnu::noinline, gnu::cold]] void free_suspect(ThreadHeap* heap, Page* page, Block* block) noexcept {
-  check_double_free(page, block);
-  heap_free_local(heap, page, block);
-}
 
 bool is_small_kind(const Segment* segment) noexcept {
   return segment->kind == SegmentKind::small || segment->kind == SegmentKind::medium;
@@ -151,13 +143,9 @@ void deallocate(void* pointer) noexcept {
   }
   void* const head = page->local_free;
   if constexpr (Config::mitigations.detect_double_free) {
-    // A free block's first word is a link into its own segment. The suspect
-    // case continues out of line, so nothing here lives across a call.
-    const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
-    if (((link ^ address) >> Config::segment_shift) == 0) [[unlikely]] {
-      free_suspect(heap, page, block);
-      return;
-    }
+    // The block just freed is the head of the local list: an immediate
+    // double free. Compared, not read (see Mitigations::detect_double_free).
+    if (head == pointer) [[unlikely]] report_double_free(pointer, "free");
   }
   block->encoded_next = page->encode(head);
   page->local_free = block;
