@@ -50,6 +50,15 @@ constexpr std::size_t fill_check_limit = 256;
 // A freed block larger than this gives its whole pages back to the OS while
 // it waits in the quarantine.
 constexpr std::size_t discard_threshold = 64 * 1024;
+// The largest block shuffled (and recycled from the quarantine into a bucket).
+constexpr std::size_t shuffle_max_size = hardening::shuffle_max_inner - sizeof(Header) - canary_size;
+
+// The shuffle bucket of a block size, and the bytes of that bucket's fast-allocator blocks.
+inline unsigned bucket_of(std::size_t size) noexcept {
+  return static_cast<unsigned>((size + sizeof(Header) + canary_size + hardening::shuffle_granule - 1) /
+                               hardening::shuffle_granule);
+}
+inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hardening::shuffle_granule; }
 
 // ---- fatal reports: one line naming the error, the address and the operation ----
 
@@ -180,28 +189,58 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
 // `held` is what the quarantine accounted: the header and the block, or for
 // a block whose pages were discarded, the header and at least the checked bytes.
-// A checked block of a small size and the default alignment becomes a
-// candidate of the bucket its room fits (size, header and canary, rounded
-// down to the bucket step), when that bucket has a free slot.
-void release_quarantined_block(ThreadCache* recycle_into, void* block, std::size_t held) noexcept {
+// The quarantined block `block` leaves (`held`: what the quarantine
+// accounted, the header and the block, or for a block whose pages were
+// discarded, the header and at least the checked bytes). A recyclable one (a
+// small block at the default offset: the entry's low bit) becomes a candidate
+// of the bucket its room fits, unchecked yet and marked so: it is checked
+// when an allocation takes it, so its bytes are read once, just before they
+// are used. Any other is checked now and goes back to the fast allocator.
+void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size_t held) noexcept {
+  const bool recyclable = (address_of(entry) & hardening::recyclable_mark) != 0;
+  void* block = reinterpret_cast<void*>(address_of(entry) & ~hardening::recyclable_mark);
+  if constexpr (mitigations.has(Mitigation::random_choice)) {
+    if (recyclable && recycle_into != nullptr) {
+      // The bucket its size is allocated from: the fast allocator's block
+      // holds at least header, block and canary, and its blocks of 16 bytes
+      // or more are multiples of 16 (each is 16-aligned), so it holds that
+      // rounded up to the bucket step too.
+      const auto bucket = static_cast<unsigned>(
+          (held + canary_size + hardening::shuffle_granule - 1) / hardening::shuffle_granule);
+      std::uint8_t& count = recycle_into->bucket_count[bucket];
+      if (count < hardening::shuffle_slots) {
+        recycle_into->candidates[bucket][count++] =
+            reinterpret_cast<void*>((address_of(block) - sizeof(Header)) | hardening::recyclable_mark);
+        return;
+      }
+    }
+  }
   Header& header = header_of(block);
   const std::size_t size = held - sizeof(Header);
   const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
   const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
   if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
-  char* inner = inner_of(block, header);
-  if constexpr (mitigations.has(Mitigation::random_choice)) {
-    const std::size_t room = held + canary_size;  // the header, the block and its canary
-    if (recycle_into != nullptr && header.offset == sizeof(Header) && room <= hardening::shuffle_max_inner) {
-      const auto bucket = static_cast<unsigned>(room / hardening::shuffle_granule);
-      std::uint8_t& count = recycle_into->bucket_count[bucket];
-      if (count < hardening::shuffle_slots) {
-        recycle_into->candidates[bucket][count++] = inner;
-        return;
-      }
-    }
+  fast::deallocate(inner_of(block, header));
+}
+
+// A candidate that came back from the quarantine into `bucket` is about to
+// be reused: its header must still say freed, and its first bytes hold the
+// fill. Its size put it in that bucket, so it is more than the bucket's bytes
+// less a step and the header and canary: that many bytes (up to the fill
+// limit) are checked without decoding the header.
+void check_recycled(char* inner, unsigned bucket) noexcept {
+  void* block = inner + sizeof(Header);
+  const Header& header = header_of(block);
+  if (header.state != state_freed || (header.fill != 0 && header.fill != freed_pattern)) [[unlikely]] {
+    report("write after free into block", block, "reuse after quarantine");
   }
-  fast::deallocate(inner);
+  const std::size_t floor = bucket_bytes(bucket) - hardening::shuffle_granule - sizeof(Header) - canary_size;
+  const std::size_t least_size = bucket_bytes(bucket) > hardening::shuffle_granule + sizeof(Header) + canary_size ? floor : 0;
+  const std::size_t checked = least_size < fill_check_limit ? least_size : fill_check_limit;
+  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
+  if (std::memcmp(block, expected, checked) != 0) [[unlikely]] {
+    report("write after free into block", block, "reuse after quarantine");
+  }
 }
 
 // A guarded block is filled like any other and waits in the guarded-region
@@ -266,7 +305,8 @@ void free_checked(void* block, const Validated& validated) noexcept {
     }
     header.fill = zero_everything ? 0 : freed_pattern;
     const std::size_t held = fill_freed_block(block, validated.size, header.fill, zero_everything) + sizeof(Header);
-    hardening::quarantine_hold(*cache, block, held);
+    const bool recyclable = header.offset == sizeof(Header) && validated.size <= shuffle_max_size;
+    hardening::quarantine_hold(*cache, recyclable ? reinterpret_cast<void*>(address_of(block) | hardening::recyclable_mark) : block, held);
   } else {
     free_without_quarantine(block, validated, options::value(options::Option::zero_on_free) != 0);
   }
@@ -304,13 +344,7 @@ void free_checked(void* block, const Validated& validated) noexcept {
 
 // ---- the shuffle: a random choice among a few candidates of each small size ----
 
-constexpr std::size_t shuffle_max_size = hardening::shuffle_max_inner - sizeof(Header) - canary_size;
 
-inline unsigned bucket_of(std::size_t size) noexcept {
-  return static_cast<unsigned>((size + sizeof(Header) + canary_size + hardening::shuffle_granule - 1) /
-                               hardening::shuffle_granule);
-}
-inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hardening::shuffle_granule; }
 
 // Fills a bucket up with fresh candidates; false when the thread has no
 // cache or memory ran out before the bucket held more than shuffle_min.
@@ -321,7 +355,7 @@ inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hard
     if (cache == nullptr) return false;
   }
   std::uint8_t& count = cache->bucket_count[bucket];
-  while (count < hardening::shuffle_slots) {
+  while (count < hardening::shuffle_fill) {
     void* inner = fast::allocate_natural(bucket_bytes(bucket));
     if (inner == nullptr) break;
     cache->candidates[bucket][count++] = inner;
@@ -341,10 +375,12 @@ inline std::size_t bucket_bytes(unsigned bucket) noexcept { return bucket * hard
           const auto random = static_cast<std::uint32_t>(hardening::next_random(*cache) >> 32);
           const auto slot = static_cast<unsigned>((std::uint64_t{random} * count) >> 32);
           void** candidates = cache->candidates[bucket];
-          void* inner = candidates[slot];
+          const std::uintptr_t candidate = address_of(candidates[slot]);
           candidates[slot] = candidates[count - 1];
           cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
-          void* block = static_cast<char*>(inner) + sizeof(Header);
+          char* inner = reinterpret_cast<char*>(candidate & ~hardening::recyclable_mark);
+          if (candidate & hardening::recyclable_mark) check_recycled(inner, bucket);
+          void* block = inner + sizeof(Header);
           if (zeroed) std::memset(block, 0, size);
           write_block_metadata(block, size, default_alignment, sizeof(Header));
           return block;
@@ -429,6 +465,12 @@ namespace globalloc::hardening {
 
 void release_quarantined(ThreadCache* recycle_into, void* block, std::size_t bytes) noexcept {
   hardened::release_quarantined_block(recycle_into, block, bytes);
+}
+
+void* check_candidate(void* candidate, unsigned bucket) noexcept {
+  auto* inner = reinterpret_cast<char*>(address_of(candidate) & ~recyclable_mark);
+  if (address_of(candidate) & recyclable_mark) hardened::check_recycled(inner, bucket);
+  return inner;
 }
 
 void check_freed_guarded_block(void* block) noexcept {

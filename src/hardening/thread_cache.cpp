@@ -38,7 +38,9 @@ std::size_t quarantine_bytes_option() noexcept {
 
 void give_back_candidates(ThreadCache& cache) noexcept {
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
-    while (cache.bucket_count[bucket] > 0) fast::deallocate(cache.candidates[bucket][--cache.bucket_count[bucket]]);
+    while (cache.bucket_count[bucket] > 0) {
+      fast::deallocate(check_candidate(cache.candidates[bucket][--cache.bucket_count[bucket]], bucket));
+    }
   }
 }
 
@@ -102,7 +104,15 @@ ThreadCache* thread_cache_create() noexcept {
 }
 
 void quarantine_flush_this_thread() noexcept {
-  if (current_cache != &empty_cache) flush_ring(*current_cache);
+  ThreadCache* cache = current_cache;
+  if (cache == &empty_cache) return;
+  flush_ring(*cache);
+  // Candidates back from the quarantine are checked now (and stay candidates).
+  for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
+    for (unsigned slot = 0; slot < cache->bucket_count[bucket]; ++slot) {
+      cache->candidates[bucket][slot] = check_candidate(cache->candidates[bucket][slot], bucket);
+    }
+  }
 }
 
 void quarantine_set_this_thread(std::size_t total_bytes, bool zero_on_free) noexcept {

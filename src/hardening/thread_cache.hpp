@@ -21,6 +21,9 @@ namespace globalloc::hardening {
 /// than shuffle_min of them, else the bucket is filled up first.
 inline constexpr unsigned shuffle_slots = 8;
 inline constexpr unsigned shuffle_min = 4;
+/// A bucket is filled up to this many from the fast allocator, leaving room
+/// for blocks that come back from the quarantine.
+inline constexpr unsigned shuffle_fill = 6;
 /// Buckets are this many bytes apart in the fast allocator's block size.
 inline constexpr std::size_t shuffle_granule = 16;
 /// The largest fast-allocator block (header, block and canary) that is shuffled.
@@ -75,12 +78,21 @@ inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) n
 /// flush): the caller then serves the request without shuffle or quarantine.
 [[gnu::visibility("hidden")]] ThreadCache* thread_cache_create() noexcept;
 
-/// A quarantined block leaves (held as `bytes`): checked, then kept as a
-/// candidate of `recycle_into` when its bucket has room (null: never), else
-/// given back to the fast allocator. Defined by the allocator
-/// (hardened_allocator.cpp).
-[[gnu::visibility("hidden")]] void release_quarantined(ThreadCache* recycle_into, void* block,
+/// The low bit of a quarantine entry or a candidate: the block came back
+/// from the quarantine and is checked when it is taken (blocks are 16-aligned).
+inline constexpr std::uintptr_t recyclable_mark = 1;
+
+/// A quarantined block leaves (held as `bytes`; `entry` may carry
+/// recyclable_mark): kept, unchecked and marked, as a candidate of
+/// `recycle_into` when it is recyclable and its bucket has room (null:
+/// never), else checked and given back to the fast allocator. Defined by the
+/// allocator (hardened_allocator.cpp).
+[[gnu::visibility("hidden")]] void release_quarantined(ThreadCache* recycle_into, void* entry,
                                                       std::size_t bytes) noexcept;
+
+/// A candidate's fast-allocator block, checked first when it carries
+/// recyclable_mark (a write into it while it waited is reported).
+[[gnu::visibility("hidden")]] void* check_candidate(void* candidate, unsigned bucket) noexcept;
 
 /// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
 /// process secret and the cache's address).

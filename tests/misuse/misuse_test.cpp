@@ -133,6 +133,19 @@ TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtBeforeReuse) {
       message("write after free into block", "reuse after quarantine"));
 }
 
+TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtWhenItIsReused) {
+  // No flush: the block leaves the quarantine as other blocks are freed, and
+  // the allocation that would hand it out again finds the write.
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(100)));
+        free_opaque(block);
+        static_cast<volatile char*>(opaque(block))[60] = 1;
+        for (int i = 0; i < 2000; ++i) free_opaque(std::malloc(100));
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
 TEST(MisuseDeathTest, ReallocOfAFreedBlock) {
   EXPECT_DEATH(
       {
