@@ -90,6 +90,17 @@ bool is_small_kind(const Segment* segment) noexcept {
   return segment->kind == SegmentKind::small || segment->kind == SegmentKind::medium;
 }
 
+/// The size to allocate when reallocate moves a small or medium block to a
+/// bigger one: an eighth more than asked (one class step), within the medium
+/// sizes. A buffer grown a little at a time then moves and is copied about
+/// half as often; the slack is what its next growth uses. (wl-realloc: 370 ->
+/// 300 ms of CPU, peak RSS unchanged; a quarter more cost 4 MiB of RSS.)
+std::size_t growth_size(const Segment* segment, std::size_t old_usable, std::size_t new_size) noexcept {
+  if (!is_small_kind(segment) || new_size <= old_usable || new_size < Config::direct_size_max) return new_size;
+  const std::size_t padded = new_size + new_size / 8;
+  return padded <= Config::medium_block_max ? padded : (new_size > Config::medium_block_max ? new_size : Config::medium_block_max);
+}
+
 }  // namespace
 
 void* allocate(std::size_t size, std::size_t alignment) noexcept {
@@ -234,7 +245,7 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
       }
     }
   }
-  void* fresh = allocate(new_size, alignment);
+  void* fresh = allocate(growth_size(segment, old_usable, new_size), alignment);
   if (fresh == nullptr) return nullptr;
   std::memcpy(fresh, block, old_usable < new_size ? old_usable : new_size);
   deallocate(block);
