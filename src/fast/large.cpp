@@ -53,6 +53,7 @@ void* huge_format(char* start, std::size_t offset, std::size_t rounded, std::siz
   segment->used_pages = 1;
   segment->free_pages = 0;
   segment->dirty_pages = 0;
+  segment->expiring_pages = 0;
   segment->purge_deadline_ms = 0;
   segment->owner = nullptr;
   segment->next = nullptr;
@@ -240,6 +241,7 @@ char* take_run(const Run& run, unsigned units, std::size_t rounded, bool zero, s
   const std::uint64_t was_dirty = segment->dirty_pages & mask;
   segment->free_pages &= ~mask;
   segment->dirty_pages &= ~mask;
+  segment->expiring_pages &= ~mask;
   segment->used_pages += units;
   char* block = reinterpret_cast<char*>(segment) + (std::size_t{run.first} << Config::large_unit_shift);
   set_block(&segment->pages[run.first], block, rounded);
@@ -265,14 +267,8 @@ char* take_run(const Run& run, unsigned units, std::size_t rounded, bool zero, s
 void return_units(Segment* segment, unsigned first, unsigned units) noexcept {
   const std::uint64_t mask = run_mask(first, units);
   segment->free_pages |= mask;
-  segment->dirty_pages |= mask;
   segment->used_pages -= units;
-  const long delay = purge_delay_ms();
-  if (delay == 0) {
-    segment_purge_pages(segment, 0, true);
-  } else if (segment->purge_deadline_ms == 0 && delay > 0) {
-    segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
-  }
+  segment_mark_dirty(segment, mask);
 }
 
 Shard& shard_of_thread() noexcept { return shards[thread_heap->thread_id % Config::large_shard_count]; }
@@ -364,6 +360,7 @@ std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) 
           static_cast<std::int64_t>(__builtin_popcountll(more & ~segment->dirty_pages)) << Config::large_unit_shift);
     segment->free_pages &= ~more;
     segment->dirty_pages &= ~more;
+    segment->expiring_pages &= ~more;
     segment->used_pages += wanted - units;
     clear_unit_descriptors(segment, first + units, first + wanted);
     const std::size_t end = std::size_t{first + wanted} << Config::large_unit_shift;

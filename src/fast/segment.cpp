@@ -53,6 +53,7 @@ void format(Segment* segment, SegmentKind kind) noexcept {
   if (kind == SegmentKind::small || kind == SegmentKind::large) all &= ~std::uint64_t{1};
   segment->free_pages = all;
   segment->dirty_pages = 0;
+  segment->expiring_pages = 0;
   segment->purge_deadline_ms = 0;
   segment->owner = nullptr;
   segment->next = nullptr;
@@ -125,11 +126,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
     const unsigned touched_pages = static_cast<unsigned>((segment->touched_end - 1) >> segment->page_shift) + 1;
     const std::uint64_t below =
         touched_pages >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << touched_pages) - 1;
-    segment->dirty_pages = segment->free_pages & below;
-    const long delay = purge_delay_ms();
-    if (segment->dirty_pages != 0 && delay >= 0) {
-      segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
-    }
+    segment_mark_dirty(segment, segment->free_pages & below);
   }
   count(counters.segments_in_use, 1);
   segment_register(segment);
@@ -227,6 +224,7 @@ Page* segment_take_page(Segment* segment) noexcept {
   const std::uint64_t bit = std::uint64_t{1} << index;
   segment->free_pages &= ~bit;
   segment->dirty_pages &= ~bit;
+  segment->expiring_pages &= ~bit;
   ++segment->used_pages;
   const std::size_t page_end = (std::size_t{index} + 1) << segment->page_shift;
   if (page_end > segment->touched_end) segment->touched_end = page_end;
@@ -243,12 +241,17 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
   page->owner.store(nullptr, std::memory_order_relaxed);
   page->owner_tag.store(0, std::memory_order_relaxed);
   segment->free_pages |= bit;
-  segment->dirty_pages |= bit;
   --segment->used_pages;
+  segment_mark_dirty(segment, bit);
+}
+
+void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept {
+  segment->dirty_pages |= pages;
   const long delay = purge_delay_ms();
   if (delay == 0) {
     segment_purge_pages(segment, 0, true);
   } else if (segment->purge_deadline_ms == 0 && delay > 0) {
+    segment->expiring_pages = segment->dirty_pages;
     segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
   }
 }
@@ -257,6 +260,7 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
   std::uint64_t dirty = segment->dirty_pages & segment->free_pages;
   if (dirty == 0) return 0;
   if (!force && (segment->purge_deadline_ms == 0 || segment->purge_deadline_ms > now_ms)) return 0;
+  if (!force) dirty &= segment->expiring_pages;
   std::size_t discarded = 0;
   // Discard runs of adjacent dirty pages with one call each.
   while (dirty != 0) {
@@ -272,8 +276,14 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
                               ~((std::uint64_t{1} << first) - 1);
     dirty &= ~run;
   }
-  segment->dirty_pages = 0;
-  segment->purge_deadline_ms = 0;
+  segment->dirty_pages &= ~(force ? ~std::uint64_t{0} : segment->expiring_pages);
+  // Pages that fell free after the deadline was set wait for a deadline of their own.
+  segment->expiring_pages = segment->dirty_pages & segment->free_pages;
+  const long delay = purge_delay_ms();
+  segment->purge_deadline_ms = segment->expiring_pages != 0 && delay > 0 && !force
+                                   ? now_ms + static_cast<std::uint64_t>(delay)
+                                   : 0;
+  if (segment->purge_deadline_ms == 0) segment->expiring_pages = 0;
   return discarded;
 }
 

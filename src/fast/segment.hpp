@@ -32,7 +32,11 @@ struct Segment {
   std::uint32_t used_pages;
   std::uint64_t free_pages;   ///< bit i: page (or large unit) i holds no blocks
   std::uint64_t dirty_pages;  ///< free pages whose memory may still be resident
-  std::uint64_t purge_deadline_ms;  ///< when the dirty free pages are due to be purged
+  /// The dirty pages purge_deadline_ms is for: those dirty when it was set.
+  /// Pages freed later wait for the next deadline, so a page is purged one
+  /// to two delays after it fell free, never at once.
+  std::uint64_t expiring_pages;
+  std::uint64_t purge_deadline_ms;  ///< when the expiring pages are due to be purged
   ThreadHeap* owner;                ///< heap that carves its pages; null when abandoned, cached or large
   Segment* next;                    ///< in the owner's list, a large shard, the abandoned list or the cache
   Segment* prev;
@@ -112,6 +116,9 @@ char* segment_page_area(Segment* segment, unsigned index, std::size_t* bytes) no
 /// Marks a page of a small or medium segment free again (its memory is
 /// purged later, or now when the purge delay is 0).
 void segment_return_page(Segment* segment, Page* page) noexcept;
+
+/// Marks free pages (or large units) dirty and starts their purge delay.
+void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept;
 
 /// Discards the memory of the segment's dirty free pages when their deadline
 /// passed (or always, with force). Returns bytes discarded.

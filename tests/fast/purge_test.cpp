@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fast/options.hpp"
+#include "fast/segment.hpp"
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "rss.hpp"
@@ -105,4 +106,33 @@ TEST(Purge, FreeBlocksInsideLivePagesGiveTheirPagesBack) {
     for (std::size_t i = 0; i < size; i += 512) ASSERT_EQ(bytes[i], 0x33) << "a live block lost its contents";
     fast::deallocate(block);
   }
+}
+
+TEST(Purge, APageFreedAfterTheDeadlineWasSetWaitsForItsOwnDelay) {
+  // Each page is purged one to two delays after it fell free: a page freed
+  // just before another page's deadline is not discarded with it (discarding
+  // pages that are about to be reused is what made short delays slow).
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(1000);
+  fast::purge();  // empties the segment cache: the segment below is fresh, nothing in it dirty
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::small);
+  ASSERT_NE(segment, nullptr);
+  fast::Page* first = fast::segment_take_page(segment);
+  fast::Page* second = fast::segment_take_page(segment);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  fast::count(fast::counters.class_pages[0], 2);  // segment_return_page counts them off
+  fast::segment_return_page(segment, first);
+  const std::uint64_t deadline = segment->purge_deadline_ms;
+  ASSERT_NE(deadline, 0u);
+  fast::segment_return_page(segment, second);
+  EXPECT_EQ(fast::segment_purge_pages(segment, deadline - 1, false), 0u);
+  EXPECT_EQ(fast::segment_purge_pages(segment, deadline, false), fast::small_page_size);  // the first only
+  const std::uint64_t next = segment->purge_deadline_ms;
+  EXPECT_EQ(next, deadline + 1000);
+  EXPECT_EQ(fast::segment_purge_pages(segment, next - 1, false), 0u);
+  EXPECT_EQ(fast::segment_purge_pages(segment, next, false), fast::small_page_size);  // now the second
+  EXPECT_EQ(segment->purge_deadline_ms, 0u);
+  fast::segment_release(segment);
+  fast::set_purge_delay_ms(saved);
 }
