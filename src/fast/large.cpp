@@ -282,20 +282,23 @@ void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zer
   if (step + units > units_per_segment) return huge_allocate(rounded, alignment, zero);
 
   Shard& shard = shard_of_thread();
-  LockGuard guard(shard.lock);
+  char* block;
   Run best;
-  for (Segment* segment = shard.segments; segment != nullptr && best.clean != 0; segment = segment->next) {
-    find_run(segment, units, step, &best);
+  {
+    LockGuard guard(shard.lock);
+    for (Segment* segment = shard.segments; segment != nullptr && best.clean != 0; segment = segment->next) {
+      find_run(segment, units, step, &best);
+    }
+    if (best.segment == nullptr) {
+      Segment* segment =
+          segment_acquire(SegmentKind::large, segment_header_size + (std::size_t{units} << Config::large_unit_shift));
+      if (segment == nullptr) return nullptr;
+      segment->shard = static_cast<std::uint8_t>(&shard - shards);
+      shard_push(shard, segment);
+      find_run(segment, units, step, &best);
+    }
+    block = take_run(best, units, rounded, zero, size);
   }
-  if (best.segment == nullptr) {
-    Segment* segment =
-        segment_acquire(SegmentKind::large, segment_header_size + (std::size_t{units} << Config::large_unit_shift));
-    if (segment == nullptr) return nullptr;
-    segment->shard = static_cast<std::uint8_t>(&shard - shards);
-    shard_push(shard, segment);
-    find_run(segment, units, step, &best);
-  }
-  char* block = take_run(best, units, rounded, zero, size);
   count(counters.large_blocks, 1);
   count(counters.large_bytes, static_cast<std::int64_t>(rounded));
   return block;
@@ -330,9 +333,10 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
   count(counters.large_blocks, -1);
   count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
   return_units(segment, static_cast<unsigned>(page - segment->pages), page->reserved);
-  // An empty segment stays while it is the shard's only one (the next large
-  // block reuses its resident units); otherwise it goes to the cache.
-  if (segment->used_pages == 0 && (segment->next != nullptr || segment->prev != nullptr)) {
+  // An empty segment goes to the cache, where the next segment of any kind
+  // (small and medium pages too) reuses its resident units: a program that
+  // frees its big vectors and builds a map next does not grow.
+  if (segment->used_pages == 0) {
     shard_remove(shard, segment);
     segment_release(segment);
   }
