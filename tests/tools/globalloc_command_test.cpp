@@ -123,6 +123,21 @@ TEST(GloballocCommand, RunStatsAppendsToGloballocOptions) {
   EXPECT_NE(result.out.find("GLOBALLOC_OPTIONS=purge_delay_ms=5,stats=1"), std::string::npos) << result.out;
 }
 
+TEST(GloballocCommand, RunProfileAddsProfToGloballocOptions) {
+  setenv("GLOBALLOC_OPTIONS", "purge_delay_ms=5", 1);
+  Result result =
+      globalloc("run --allocator glibc --stats --profile -- " + kProgram + " print-env GLOBALLOC_OPTIONS");
+  unsetenv("GLOBALLOC_OPTIONS");
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("GLOBALLOC_OPTIONS=purge_delay_ms=5,stats=1,prof=1"), std::string::npos) << result.out;
+}
+
+TEST(GloballocCommand, RunProfileUnderFastPrintsTheHeapProfileAtExit) {
+  Result result = globalloc("run --allocator fast --profile -- " + kProgram + " ok");
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.err.find("heap profile"), std::string::npos) << result.err;
+}
+
 TEST(GloballocCommand, RunPreloadsThePeerLibrary) {
   if (!jemalloc_available()) GTEST_SKIP() << "jemalloc is not installed";
   Result result = globalloc("run --allocator jemalloc -- " + kProgram + " print-env LD_PRELOAD");

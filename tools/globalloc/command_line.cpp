@@ -43,7 +43,7 @@ means. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
 Exit status: 0 when every run succeeded with matching checksums, 1 otherwise.
 )";
   if (command == "run")
-    return R"(usage: globalloc run [--allocator NAME] [--stats] -- PROGRAM [ARGS...]
+    return R"(usage: globalloc run [--allocator NAME] [--stats] [--profile] -- PROGRAM [ARGS...]
 
 Executes PROGRAM under the allocator NAME (default: fast). The exit status is
 the program's (127 if it cannot be found, 2 for a usage error).
@@ -51,6 +51,8 @@ the program's (127 if it cannot be found, 2 for a usage error).
   --allocator NAME   glibc, fast, hardened, jemalloc, mimalloc, tcmalloc, scudo
   --stats            add stats=1 to GLOBALLOC_OPTIONS so globalloc's allocators
                      print their statistics when the program exits
+  --profile          add prof=1 to GLOBALLOC_OPTIONS: the fast allocator samples
+                     allocation sites and prints the top ones at exit
 )";
   if (command == "compare")
     return R"(usage: globalloc compare [--runs N] [--only LIST] [--timeout S] -- PROGRAM [ARGS...]

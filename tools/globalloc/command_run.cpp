@@ -18,6 +18,7 @@ int command_run(const std::vector<std::string>& args) {
   ArgumentCursor cursor("run", args);
   std::string allocator_name = "fast";
   bool stats = false;
+  bool profile = false;
   while (!cursor.done()) {
     std::string value;
     if (cursor.peek() == "--") {
@@ -29,6 +30,9 @@ int command_run(const std::vector<std::string>& args) {
     } else if (cursor.peek() == "--stats") {
       cursor.next();
       stats = true;
+    } else if (cursor.peek() == "--profile") {
+      cursor.next();
+      profile = true;
     } else if (cursor.peek().rfind("-", 0) == 0) {
       throw UsageError("run", "unknown option '" + cursor.peek() + "'");
     } else {
@@ -62,10 +66,12 @@ int command_run(const std::vector<std::string>& args) {
   }
 
   std::vector<std::string> extra;
-  if (stats) {
+  if (stats || profile) {
+    // Appended, so they win over the same keys already in the environment.
     const char* existing = std::getenv("GLOBALLOC_OPTIONS");
-    std::string options = existing != nullptr && *existing != '\0' ? std::string(existing) + ",stats=1"
-                                                                    : "stats=1";
+    std::string options = existing != nullptr ? existing : "";
+    if (stats) options += options.empty() ? "stats=1" : ",stats=1";
+    if (profile) options += options.empty() ? "prof=1" : ",prof=1";
     extra.push_back("GLOBALLOC_OPTIONS=" + options);
   }
   std::vector<std::string> environment = child_environment(*chosen, extra);
