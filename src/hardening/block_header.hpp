@@ -1,9 +1,10 @@
 // The hardened allocator's per-block metadata: a 16-byte header before each
 // block (its size encoded with a per-process secret and the block's own
-// address, its alignment, its state and a keyed check byte) and a keyed
-// canary word right after the block's requested size. One keyed hash of the
-// address (block_key) gives both the canary and the check byte, so writing
-// or validating a block costs one multiply chain.
+// address, the distance back to the fast allocator's block, the log2 of its
+// alignment, its state, its fill byte and a keyed check byte over them) and
+// a keyed canary word right after the block's requested size. One keyed hash
+// of the address (block_key) is both the canary and the seed of the check
+// byte, so writing or validating a block costs one multiply chain.
 #pragma once
 
 #include <atomic>

@@ -1,10 +1,11 @@
 // The hardened allocator: a checking layer over the fast allocator. Each
-// block carries a 16-byte header before it (its size encoded with a
-// per-process secret and its own address, its alignment, its state and a
-// check value) and a keyed canary word after it. Frees validate all of it;
-// freed blocks are filled and wait in the quarantine, and are checked again
-// before the fast allocator may reuse them. Which checks exist is the
-// compile-time set in mitigations.hpp.
+// block carries a 16-byte header before it and a keyed canary word after it
+// (block_header.hpp); frees validate both. Freed blocks are filled and wait
+// in the thread's quarantine, then become candidates of the thread's shuffle
+// buckets, from which allocations pick at random and check them before
+// reuse (thread_cache.hpp). Blocks of 64 KiB or more live between guard
+// pages (guarded_blocks.hpp). Which checks exist is the compile-time set in
+// mitigations.hpp.
 #include "globalloc/hardened_allocator.hpp"
 
 #include <atomic>
@@ -49,7 +50,8 @@ using hardening::write_block_metadata;
 // cold: 256 bytes made wl-churn about a quarter slower than 64.
 constexpr std::size_t fill_check_limit = 64;
 // A freed block larger than this gives its whole pages back to the OS while
-// it waits in the quarantine.
+// it waits in the quarantine (only blocks the guarded registry had no room
+// for: larger ones are guarded).
 constexpr std::size_t discard_threshold = 64 * 1024;
 // The largest block shuffled (and recycled from the quarantine into a bucket).
 constexpr std::size_t shuffle_max_size = hardening::shuffle_max_inner - sizeof(Header) - canary_size;
