@@ -103,7 +103,11 @@ void write_ranking(Text& text, const SiteTable& table, SiteOrder order, unsigned
     text.add(" blocks; allocated ").size(figures.allocated_bytes).add(" (");
     text.percent(figures.allocated_bytes, totals.figures.allocated_bytes).add(") in ~").add(figures.allocated_blocks);
     text.add(" blocks; ").add(figures.samples_total).add(" samples\n");
-    for (unsigned frame = 0; frame < sites[i].depth; ++frame) write_frame(text, sites[i].frames[frame]);
+    // The allocator's own frames (its slow path, malloc, operator new) say
+    // nothing about the program: the site starts at the allocation's caller.
+    for (unsigned frame = allocator_frame_count(sites[i].frames, sites[i].depth); frame < sites[i].depth; ++frame) {
+      write_frame(text, sites[i].frames[frame]);
+    }
   }
 }
 

@@ -19,4 +19,11 @@ struct FrameDescription {
 /// returns to; false when no loaded module contains it.
 bool describe_frame(const void* return_address, FrameDescription* out) noexcept;
 
+/// The number of frames at the top of a stack that belong to the allocator
+/// (its slow path, then malloc or operator new), not to the program: frames
+/// in the allocator's own shared library when it is preloaded, or named in
+/// the globalloc namespace or after an allocation entry point. Never the
+/// whole stack.
+unsigned allocator_frame_count(void* const* frames, unsigned depth) noexcept;
+
 }  // namespace globalloc::profiling

@@ -110,6 +110,16 @@ TEST(HeapProfile, RanksSitesByLiveAndAllocatedBytes) {
 
   // keep_site holds ten times what small_site holds, churn_site nothing.
   const int keep = rank_of(live, "profiled_keep_site");
+  // The allocator's own frames (slow path, malloc) are left out: a site's
+  // first frame is the allocation's caller.
+  ASSERT_GE(keep, 0) << run.out;
+  const std::string& top = live[static_cast<std::size_t>(keep)];
+  const std::size_t first_frame = top.find('\n');
+  ASSERT_NE(first_frame, std::string::npos) << top;
+  EXPECT_NE(top.substr(first_frame + 1, top.find('\n', first_frame + 1) - first_frame - 1).find("profiled_keep_site"),
+            std::string::npos)
+      << top;
+  EXPECT_EQ(run.out.find("heap_allocate_slow"), std::string::npos) << run.out;
   const int small = rank_of(live, "profiled_small_site");
   EXPECT_EQ(keep, 0) << "the site with the most live bytes is not first:\n" << run.out;
   EXPECT_GT(small, keep) << run.out;
