@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
 #ifdef GLOBALLOC_MISUSE_HARDENED
 #include "globalloc/hardened_allocator.hpp"
@@ -142,6 +143,19 @@ TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtWhenItIsReused) {
         free_opaque(block);
         static_cast<volatile char*>(opaque(block))[60] = 1;
         for (int i = 0; i < 2000; ++i) free_opaque(std::malloc(100));
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtWhenItsThreadExits) {
+  // A thread's quarantine is flushed, every block checked, when the thread exits.
+  EXPECT_DEATH(
+      {
+        std::thread([] {
+          char* block = static_cast<char*>(opaque(std::malloc(200)));
+          free_opaque(block);
+          static_cast<volatile char*>(opaque(block))[3] = 1;
+        }).join();
       },
       message("write after free into block", "reuse after quarantine"));
 }
