@@ -334,9 +334,11 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
   count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
   return_units(segment, static_cast<unsigned>(page - segment->pages), page->reserved);
   // An empty segment goes to the cache, where the next segment of any kind
-  // (small and medium pages too) reuses its resident units: a program that
-  // frees its big vectors and builds a map next does not grow.
-  if (segment->used_pages == 0) {
+  // (small and medium pages too) reuses its resident units, unless it is the
+  // shard's only one: a program that allocates and frees one big buffer over
+  // and over keeps its segment (taking it from the cache each time costs
+  // ~250 ns). The purge check hands that one over once its delay passed.
+  if (segment->used_pages == 0 && (segment->next != nullptr || segment->prev != nullptr)) {
     shard_remove(shard, segment);
     segment_release(segment);
   }
@@ -407,8 +409,16 @@ void large_purge(std::uint64_t now_ms, bool force) noexcept {
     } else if (!shard.lock.try_lock()) {
       continue;  // another thread is using the shard; a later check purges it
     }
-    for (Segment* segment = shard.segments; segment != nullptr; segment = segment->next) {
-      if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, force);
+    for (Segment* segment = shard.segments; segment != nullptr;) {
+      Segment* following = segment->next;
+      const bool expired = force || (segment->purge_deadline_ms != 0 && segment->purge_deadline_ms <= now_ms);
+      if (segment->used_pages == 0 && expired) {
+        shard_remove(shard, segment);
+        segment_release(segment);  // the cache purges or reuses it
+      } else if (segment->dirty_pages != 0) {
+        segment_purge_pages(segment, now_ms, force);
+      }
+      segment = following;
     }
     shard.lock.unlock();
   }
