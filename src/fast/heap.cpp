@@ -97,6 +97,10 @@ void publish_page(ThreadHeap* heap, Page* page) noexcept {
 /// Draws the bytes until the next sample: uniform in [1, 2 * mean], so the
 /// mean holds and a program's periodic pattern cannot line up with it.
 void draw_sample_interval(ThreadHeap* heap, std::size_t mean) noexcept {
+  if (mean == 0) {  // sampling was turned off since the caller looked
+    heap->sample_countdown = heap->sample_interval = sampling_never;
+    return;
+  }
   std::uint64_t x = heap->sample_random;
   x ^= x >> 12;
   x ^= x << 25;
