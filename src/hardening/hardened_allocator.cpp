@@ -99,7 +99,12 @@ struct Suffix {
 // (stack, global, another heap) is reported instead of dereferenced. The
 // header is always in the same segment as the block: it sits just before it.
 bool header_is_in_our_memory(const void* block) noexcept {
-  return fast::segment_lookup(static_cast<const char*>(block) - sizeof(Header)) != nullptr;
+  const auto header = reinterpret_cast<std::uintptr_t>(block) - sizeof(Header);
+  // No block, so no header, lies in a segment's own header region (its page
+  // descriptors, ending in the metadata guard page): an address whose header
+  // would is not ours, and reading there could fault.
+  if ((header & fast::segment_offset_mask) < fast::segment_header_size) return false;
+  return fast::segment_lookup(reinterpret_cast<const void*>(header)) != nullptr;
 }
 
 struct Validated {

@@ -84,6 +84,18 @@ TEST(MisuseDeathTest, DoubleFreeOfALargeBlock) {
       message("double free of", "free"));
 }
 
+TEST(MisuseDeathTest, FreeOfTheFirstAddressAfterASegmentHeader) {
+  // A wild pointer just past a segment's metadata (and its guard page): the
+  // header read before it would fault; it is reported instead.
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(48);
+        const auto segment = reinterpret_cast<std::uintptr_t>(block) & ~((std::uintptr_t{1} << 22) - 1);
+        free_opaque(reinterpret_cast<void*>(segment + 64 * 1024));
+      },
+      message("free of invalid pointer", "free"));
+}
+
 TEST(MisuseDeathTest, FreeOfAnInteriorPointer) {
   EXPECT_DEATH(
       {
