@@ -232,24 +232,6 @@ void unset_current(ThreadHeap* heap, Page* page) noexcept {
 
 // ---- segments of a heap ----------------------------------------------------
 
-void segment_list_push_front(Segment*& head, Segment* segment) noexcept {
-  segment->prev = nullptr;
-  segment->next = head;
-  if (head != nullptr) head->prev = segment;
-  head = segment;
-}
-
-void segment_list_remove(Segment*& head, Segment* segment) noexcept {
-  if (segment->prev != nullptr) {
-    segment->prev->next = segment->next;
-  } else {
-    head = segment->next;
-  }
-  if (segment->next != nullptr) segment->next->prev = segment->prev;
-  segment->next = nullptr;
-  segment->prev = nullptr;
-}
-
 void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
   if (segment->next == nullptr) return;
   segment_list_remove(head, segment);

@@ -209,23 +209,6 @@ void find_run(Segment* segment, unsigned units, unsigned step, Run* best) noexce
   }
 }
 
-void shard_push(Shard& shard, Segment* segment) noexcept {
-  segment->prev = nullptr;
-  segment->next = shard.segments;
-  if (shard.segments != nullptr) shard.segments->prev = segment;
-  shard.segments = segment;
-}
-
-void shard_remove(Shard& shard, Segment* segment) noexcept {
-  if (segment->prev != nullptr) {
-    segment->prev->next = segment->next;
-  } else {
-    shard.segments = segment->next;
-  }
-  if (segment->next != nullptr) segment->next->prev = segment->prev;
-  segment->next = segment->prev = nullptr;
-}
-
 /// Marks the descriptors of units [from, to) as inside a block, not block starts.
 void clear_unit_descriptors(Segment* segment, unsigned from, unsigned to) noexcept {
   for (unsigned unit = from; unit < to; ++unit) {
@@ -294,7 +277,7 @@ void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zer
           segment_acquire(SegmentKind::large, segment_header_size + (std::size_t{units} << Config::large_unit_shift));
       if (segment == nullptr) return nullptr;
       segment->shard = static_cast<std::uint8_t>(&shard - shards);
-      shard_push(shard, segment);
+      segment_list_push_front(shard.segments, segment);
       find_run(segment, units, step, &best);
     }
     block = take_run(best, units, rounded, zero, size);
@@ -339,7 +322,7 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
   // and over keeps its segment (taking it from the cache each time costs
   // ~250 ns). The purge check hands that one over once its delay passed.
   if (segment->used_pages == 0 && (segment->next != nullptr || segment->prev != nullptr)) {
-    shard_remove(shard, segment);
+    segment_list_remove(shard.segments, segment);
     segment_release(segment);
   }
 }
@@ -413,7 +396,7 @@ void large_purge(std::uint64_t now_ms, bool force) noexcept {
       Segment* following = segment->next;
       const bool expired = force || (segment->purge_deadline_ms != 0 && segment->purge_deadline_ms <= now_ms);
       if (segment->used_pages == 0 && expired) {
-        shard_remove(shard, segment);
+        segment_list_remove(shard.segments, segment);
         segment_release(segment);  // the cache purges or reuses it
       } else if (segment->dirty_pages != 0) {
         segment_purge_pages(segment, now_ms, force);

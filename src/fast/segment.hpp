@@ -75,6 +75,26 @@ inline Page* segment_page_of(Segment* segment, const void* address) noexcept {
   return &segment->pages[offset >> segment->page_shift];
 }
 
+/// Doubly linked lists of segments through next/prev (a heap's segments of
+/// one kind, a large shard's segments).
+inline void segment_list_push_front(Segment*& head, Segment* segment) noexcept {
+  segment->prev = nullptr;
+  segment->next = head;
+  if (head != nullptr) head->prev = segment;
+  head = segment;
+}
+
+inline void segment_list_remove(Segment*& head, Segment* segment) noexcept {
+  if (segment->prev != nullptr) {
+    segment->prev->next = segment->next;
+  } else {
+    head = segment->next;
+  }
+  if (segment->next != nullptr) segment->next->prev = segment->prev;
+  segment->next = nullptr;
+  segment->prev = nullptr;
+}
+
 /// A segment of `kind` (small, medium or large) from the cache or the OS, its
 /// pages all free and registered in the segment map. Null when out of memory.
 /// `want_touched`: bytes from the header the caller will use at once; the
