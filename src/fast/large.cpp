@@ -52,12 +52,7 @@ void* huge_format(char* start, std::size_t offset, std::size_t rounded, std::siz
   segment->page_count = 1;
   segment->used_pages = 1;
   segment->free_pages = 0;
-  segment->dirty_pages = 0;
-  segment->expiring_pages = 0;
-  segment->purge_deadline_ms = 0;
-  segment->owner = nullptr;
-  segment->next = nullptr;
-  segment->prev = nullptr;
+  segment_reset_state(segment);
   segment->mapping_size = total;
   segment->touched_end = total;
   set_block(&segment->pages[0], start + offset, rounded);

@@ -52,12 +52,7 @@ void format(Segment* segment, SegmentKind kind) noexcept {
   // Page 0 of a small segment, unit 0 of a large one, is the header itself.
   if (kind == SegmentKind::small || kind == SegmentKind::large) all &= ~std::uint64_t{1};
   segment->free_pages = all;
-  segment->dirty_pages = 0;
-  segment->expiring_pages = 0;
-  segment->purge_deadline_ms = 0;
-  segment->owner = nullptr;
-  segment->next = nullptr;
-  segment->prev = nullptr;
+  segment_reset_state(segment);
 }
 
 void discard_range(Segment* segment, std::size_t from, std::size_t to) noexcept {

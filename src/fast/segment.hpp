@@ -75,6 +75,17 @@ inline Page* segment_page_of(Segment* segment, const void* address) noexcept {
   return &segment->pages[offset >> segment->page_shift];
 }
 
+/// Clears a segment header's purge state and links, which may hold a previous
+/// use's values (a segment from the cache, a huge mapping reused).
+inline void segment_reset_state(Segment* segment) noexcept {
+  segment->dirty_pages = 0;
+  segment->expiring_pages = 0;
+  segment->purge_deadline_ms = 0;
+  segment->owner = nullptr;
+  segment->next = nullptr;
+  segment->prev = nullptr;
+}
+
 /// Doubly linked lists of segments through next/prev (a heap's segments of
 /// one kind, a large shard's segments).
 inline void segment_list_push_front(Segment*& head, Segment* segment) noexcept {
