@@ -180,6 +180,62 @@ struct FreedBytes {
 alignas(64) constexpr FreedBytes freed_bytes{};
 alignas(64) constexpr unsigned char zero_bytes[fill_check_limit] = {};
 
+// The 16 bytes of a fill: the pattern, or zeros.
+inline const unsigned char* fill_bytes(std::uint8_t fill) noexcept { return fill == 0 ? zero_bytes : freed_bytes.bytes; }
+
+// Freed bytes filled (and checked) at least: a block that is not guarded
+// has that many bytes of room, whatever its size (the canary and the fast
+// allocator's 16-byte granule make the room), so the fill and the check take
+// the same few overlapping 16-byte accesses for every size, with no branch
+// on it (sizes are random in most programs, and the branches mispredicted).
+constexpr std::size_t fill_check_min = 16;
+static_assert(canary_size >= 8, "the canary, rounded up to the 16-byte granule, is the room fill_check_min needs");
+
+// The bytes of a freed block of `size` that are filled and checked.
+inline std::size_t filled_bytes(std::size_t size) noexcept {
+  return size < fill_check_min ? fill_check_min : (size < fill_check_limit ? size : fill_check_limit);
+}
+
+// The offsets of the four 16-byte pieces that cover [0, count) for count in
+// [16, 64]: 0, count - 16 and, between them, two that overlap as needed.
+struct FillPieces {
+  std::size_t second, third, last;
+};
+[[gnu::always_inline]] inline FillPieces fill_pieces(std::size_t count) noexcept {
+  static_assert(fill_check_min == 16 && fill_check_limit == 64, "four 16-byte pieces cover 16 to 64 bytes");
+  const std::size_t last = count - 16;
+  const std::size_t second = last < 16 ? last : 16;
+  const std::size_t third = count > 32 ? count - 32 : 0;
+  return FillPieces{second, third, last};
+}
+
+// Fills `count` (fill_check_min to fill_check_limit) bytes at `to` with
+// `pattern`'s byte: four overlapping 16-byte stores instead of a memset call.
+[[gnu::always_inline]] inline void fill_head(void* to, std::size_t count, const unsigned char* pattern) noexcept {
+  auto* bytes = static_cast<unsigned char*>(to);
+  const FillPieces pieces = fill_pieces(count);
+  std::memcpy(bytes, pattern, 16);
+  std::memcpy(bytes + pieces.second, pattern, 16);
+  std::memcpy(bytes + pieces.third, pattern, 16);
+  std::memcpy(bytes + pieces.last, pattern, 16);
+}
+
+// Whether the `count` (fill_check_min to fill_check_limit) bytes at `from`
+// all hold `pattern`'s byte: fill_head's pieces, compared at once.
+[[gnu::always_inline]] inline bool head_holds(const void* from, std::size_t count, const unsigned char* pattern) noexcept {
+  const auto* bytes = static_cast<const unsigned char*>(from);
+  std::uint64_t word;
+  std::memcpy(&word, pattern, 8);
+  auto differs = [&](std::size_t at) noexcept {
+    std::uint64_t low, high;
+    std::memcpy(&low, bytes + at, 8);
+    std::memcpy(&high, bytes + at + 8, 8);
+    return (low ^ word) | (high ^ word);
+  };
+  const FillPieces pieces = fill_pieces(count);
+  return (differs(0) | differs(pieces.second) | differs(pieces.third) | differs(pieces.last)) == 0;
+}
+
 // Gives the block's memory back: unmaps a guarded block, frees any other to
 // the fast allocator.
 void release_memory(void* block, const Header& header) noexcept {
@@ -189,9 +245,7 @@ void release_memory(void* block, const Header& header) noexcept {
 // Whether a freed block's first bytes still hold its fill.
 bool freed_bytes_intact(void* block, const Header& header) noexcept {
   const std::size_t size = decoded_size(block, header, secret());
-  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
-  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
-  return std::memcmp(block, expected, checked) == 0;
+  return head_holds(block, filled_bytes(size), fill_bytes(header.fill));
 }
 
 // A block leaves the quarantine: check that nobody wrote into it, then free it.
@@ -204,7 +258,7 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
 // of the bucket its room fits, unchecked yet and marked so: it is checked
 // when an allocation takes it, so its bytes are read once, just before they
 // are used. Any other is checked now and goes back to the fast allocator.
-void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size_t held) noexcept {
+[[gnu::noinline]] void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size_t held) noexcept {
   const bool recyclable = (address_of(entry) & hardening::recyclable_mark) != 0;
   void* block = reinterpret_cast<void*>(address_of(entry) & ~hardening::recyclable_mark);
   if constexpr (mitigations.has(Mitigation::random_choice)) {
@@ -218,16 +272,14 @@ void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size
       std::uint8_t& count = recycle_into->bucket_count[bucket];
       if (count < hardening::shuffle_slots) {
         recycle_into->candidates[bucket][count++] =
-            reinterpret_cast<void*>((address_of(block) - sizeof(Header)) | hardening::recyclable_mark);
+            reinterpret_cast<void*>(address_of(block) - sizeof(Header));
         return;
       }
     }
   }
   Header& header = header_of(block);
   const std::size_t size = held - sizeof(Header);
-  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
-  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
-  if (std::memcmp(block, expected, checked) != 0) report("write after free into block", block, "reuse after quarantine");
+  if (!head_holds(block, filled_bytes(size), fill_bytes(header.fill))) report("write after free into block", block, "reuse after quarantine");
   fast::deallocate(inner_of(block, header));
 }
 
@@ -236,19 +288,26 @@ void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size
 // fill. Its size put it in that bucket, so it is more than the bucket's bytes
 // less a step and the header and canary: that many bytes (up to the fill
 // limit) are checked without decoding the header.
-void check_recycled(char* inner, unsigned bucket) noexcept {
+// The bytes of a bucket's candidates that hold the fill: those of its
+// smallest size (more than the bucket's bytes less a step and the header and
+// canary), which every block recycled into it was filled with.
+inline std::size_t bucket_checked_bytes(unsigned bucket) noexcept {
+  const std::size_t floor = bucket_bytes(bucket) - hardening::shuffle_granule - sizeof(Header) - canary_size;
+  const std::size_t least_size = bucket_bytes(bucket) > hardening::shuffle_granule + sizeof(Header) + canary_size ? floor : 0;
+  return filled_bytes(least_size);
+}
+
+[[noreturn, gnu::noinline, gnu::cold]] void report_write_after_free(void* block) noexcept {
+  report("write after free into block", block, "reuse after quarantine");
+}
+
+[[gnu::always_inline]] inline void check_recycled(char* inner, unsigned bucket) noexcept {
   void* block = inner + sizeof(Header);
   const Header& header = header_of(block);
   if (header.state != state_freed || (header.fill != 0 && header.fill != freed_pattern)) [[unlikely]] {
-    report("write after free into block", block, "reuse after quarantine");
+    report_write_after_free(block);
   }
-  const std::size_t floor = bucket_bytes(bucket) - hardening::shuffle_granule - sizeof(Header) - canary_size;
-  const std::size_t least_size = bucket_bytes(bucket) > hardening::shuffle_granule + sizeof(Header) + canary_size ? floor : 0;
-  const std::size_t checked = least_size < fill_check_limit ? least_size : fill_check_limit;
-  const unsigned char* expected = header.fill == 0 ? zero_bytes : freed_bytes.bytes;
-  if (std::memcmp(block, expected, checked) != 0) [[unlikely]] {
-    report("write after free into block", block, "reuse after quarantine");
-  }
+  if (!head_holds(block, bucket_checked_bytes(bucket), fill_bytes(header.fill))) [[unlikely]] report_write_after_free(block);
 }
 
 // A guarded block is filled like any other and waits in the guarded-region
@@ -265,9 +324,13 @@ void check_recycled(char* inner, unsigned bucket) noexcept {
 // that freeing it twice is still caught but it holds little memory.
 // Returns the bytes the quarantine should account for.
 std::size_t fill_freed_block(void* block, std::size_t size, std::uint8_t fill, bool zero_everything) noexcept {
-  const std::size_t checked = size < fill_check_limit ? size : fill_check_limit;
+  const std::size_t checked = filled_bytes(size);
   if (size < discard_threshold) [[likely]] {
-    std::memset(block, fill, zero_everything ? size : checked);
+    if (zero_everything) {
+      std::memset(block, fill, size > checked ? size : checked);
+    } else {
+      fill_head(block, checked, fill_bytes(fill));
+    }
     return size;
   }
   const std::size_t page = platform::page_size();
@@ -290,9 +353,57 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   release_memory(block, *validated.header);
 }
 
-void free_checked(void* block, const Validated& validated) noexcept {
+// The quarantine's oldest entry leaves: a recyclable block becomes a
+// candidate of its bucket when there is room, else release_quarantined_block
+// decides (checks it and gives it back).
+[[gnu::always_inline]] inline void release_oldest(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
+  if constexpr (mitigations.has(Mitigation::random_choice)) {
+    if ((address_of(oldest.block) & hardening::recyclable_mark) != 0) {
+      // See release_quarantined_block for why this is its bucket.
+      const auto bucket = static_cast<unsigned>((oldest.bytes + canary_size + hardening::shuffle_granule - 1) /
+                                                hardening::shuffle_granule);
+      const unsigned count = cache.bucket_count[bucket];
+      if (count < hardening::shuffle_slots) [[likely]] {
+        // The entry's block less its mark and header is the fast allocator's block.
+        cache.candidates[bucket][count] =
+            reinterpret_cast<void*>((address_of(oldest.block) & ~hardening::recyclable_mark) - sizeof(Header));
+        cache.bucket_count[bucket] = static_cast<std::uint8_t>(count + 1);
+        return;
+      }
+    }
+  }
+  release_quarantined_block(&cache, oldest.block, oldest.bytes);
+}
+
+// Holds a freed small block (`entry`, marked recyclable; `held` its header
+// and bytes) in a quarantine that has a cache of its own: when the ring is
+// full, the new entry takes the oldest one's place, which leaves.
+[[gnu::always_inline]] inline void quarantine_hold_quick(ThreadCache& cache, void* entry, std::size_t held) noexcept {
+  constexpr unsigned mask = hardening::quarantine_capacity - 1;
+  if (cache.count == hardening::quarantine_capacity) [[likely]] {
+    const unsigned head = cache.head;
+    const hardening::QuarantineEntry oldest = cache.ring[head];
+    cache.ring[head] = hardening::QuarantineEntry{entry, held};
+    cache.head = (head + 1) & mask;
+    cache.bytes += held - oldest.bytes;
+    release_oldest(cache, oldest);
+  } else {
+    cache.ring[(cache.head + cache.count) & mask] = hardening::QuarantineEntry{entry, held};
+    ++cache.count;
+    cache.bytes += held;
+  }
+  // Over budget: the oldest leave (never the new one, which is at most a quarter of it).
+  while (cache.bytes > cache.budget) [[unlikely]] {
+    const hardening::QuarantineEntry oldest = cache.ring[cache.head];
+    cache.head = (cache.head + 1) & mask;
+    --cache.count;
+    cache.bytes -= oldest.bytes;
+    release_oldest(cache, oldest);
+  }
+}
+
+[[gnu::noinline]] void free_checked_slow(void* block, const Validated& validated) noexcept {
   Header& header = *validated.header;
-  header.state = state_freed;
   if (is_guarded(header)) [[unlikely]] {
     free_guarded(block, header, validated.size);
     return;
@@ -318,6 +429,26 @@ void free_checked(void* block, const Validated& validated) noexcept {
   } else {
     free_without_quarantine(block, validated, options::value(options::Option::zero_on_free) != 0);
   }
+}
+
+// A validated block is freed: marked freed, then on the quick path (a small
+// block at the default offset, a thread with a quarantine and without
+// zero_on_free) its first bytes are filled and it is held; anything else
+// takes free_checked_slow.
+[[gnu::always_inline]] inline void free_checked(void* block, const Validated& validated) noexcept {
+  Header& header = *validated.header;
+  header.state = state_freed;
+  if constexpr (mitigations.has(Mitigation::quarantine)) {
+    ThreadCache* cache = hardening::current_cache;
+    if (validated.size < cache->quick_free_limit && header.offset == sizeof(Header)) [[likely]] {
+      header.fill = freed_pattern;
+      fill_head(block, filled_bytes(validated.size), freed_bytes.bytes);
+      quarantine_hold_quick(*cache, reinterpret_cast<void*>(address_of(block) | hardening::recyclable_mark),
+                            validated.size + sizeof(Header));
+      return;
+    }
+  }
+  free_checked_slow(block, validated);
 }
 
 // A block without shuffling: any size and alignment, straight from the fast
@@ -363,9 +494,17 @@ void free_checked(void* block, const Validated& validated) noexcept {
     if (cache == nullptr) return false;
   }
   std::uint8_t& count = cache->bucket_count[bucket];
+  const std::uint8_t fill = cache->zero_on_free ? 0 : freed_pattern;
   while (count < hardening::shuffle_fill) {
     void* inner = fast::allocate_natural(bucket_bytes(bucket));
     if (inner == nullptr) break;
+    // Made to look like a block back from the quarantine (a freed header, the
+    // fill), so that taking any candidate is the same check.
+    Header header{};
+    header.state = state_freed;
+    header.fill = fill;
+    std::memcpy(inner, &header, sizeof header);
+    fill_head(static_cast<char*>(inner) + sizeof(Header), bucket_checked_bytes(bucket), fill_bytes(fill));
     cache->candidates[bucket][count++] = inner;
   }
   return count > hardening::shuffle_min;
@@ -383,11 +522,10 @@ void free_checked(void* block, const Validated& validated) noexcept {
           const auto random = static_cast<std::uint32_t>(hardening::next_random(*cache) >> 32);
           const auto slot = static_cast<unsigned>((std::uint64_t{random} * count) >> 32);
           void** candidates = cache->candidates[bucket];
-          const std::uintptr_t candidate = address_of(candidates[slot]);
+          char* inner = static_cast<char*>(candidates[slot]);
           candidates[slot] = candidates[count - 1];
           cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
-          char* inner = reinterpret_cast<char*>(candidate & ~hardening::recyclable_mark);
-          if (candidate & hardening::recyclable_mark) check_recycled(inner, bucket);
+          check_recycled(inner, bucket);
           void* block = inner + sizeof(Header);
           if (zeroed) std::memset(block, 0, size);
           write_block_metadata(block, size, default_alignment, sizeof(Header));
@@ -475,10 +613,8 @@ void release_quarantined(ThreadCache* recycle_into, void* block, std::size_t byt
   hardened::release_quarantined_block(recycle_into, block, bytes);
 }
 
-void* check_candidate(void* candidate, unsigned bucket) noexcept {
-  auto* inner = reinterpret_cast<char*>(address_of(candidate) & ~recyclable_mark);
-  if (address_of(candidate) & recyclable_mark) hardened::check_recycled(inner, bucket);
-  return inner;
+void check_candidate(void* candidate, unsigned bucket) noexcept {
+  hardened::check_recycled(static_cast<char*>(candidate), bucket);
 }
 
 void check_freed_guarded_block(void* block) noexcept {

@@ -39,7 +39,9 @@ std::size_t quarantine_bytes_option() noexcept {
 void give_back_candidates(ThreadCache& cache) noexcept {
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
     while (cache.bucket_count[bucket] > 0) {
-      fast::deallocate(check_candidate(cache.candidates[bucket][--cache.bucket_count[bucket]], bucket));
+      void* candidate = cache.candidates[bucket][--cache.bucket_count[bucket]];
+      check_candidate(candidate, bucket);
+      fast::deallocate(candidate);
     }
   }
 }
@@ -96,8 +98,8 @@ ThreadCache* thread_cache_create() noexcept {
   auto* cache = static_cast<ThreadCache*>(memory);
   cache->random_state = mix(secret() ^ address_of(cache)) | 1;
   cache->capacity = mitigations.has(Mitigation::quarantine) ? quarantine_capacity : 0;
-  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? quarantine_bytes_option() : 0);
-  cache->zero_on_free = options::value(options::Option::zero_on_free) != 0;
+  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? quarantine_bytes_option() : 0,
+                        options::value(options::Option::zero_on_free) != 0);
   current_cache = cache;
   cache_being_created = false;
   return cache;
@@ -107,11 +109,9 @@ void quarantine_flush_this_thread() noexcept {
   ThreadCache* cache = current_cache;
   if (cache == &empty_cache) return;
   flush_ring(*cache);
-  // Candidates back from the quarantine are checked now (and stay candidates).
+  // Candidates are checked now (and stay candidates, checked again when taken).
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
-    for (unsigned slot = 0; slot < cache->bucket_count[bucket]; ++slot) {
-      cache->candidates[bucket][slot] = check_candidate(cache->candidates[bucket][slot], bucket);
-    }
+    for (unsigned slot = 0; slot < cache->bucket_count[bucket]; ++slot) check_candidate(cache->candidates[bucket][slot], bucket);
   }
 }
 
@@ -119,8 +119,7 @@ void quarantine_set_this_thread(std::size_t total_bytes, bool zero_on_free) noex
   ThreadCache* cache = current_cache == &empty_cache ? thread_cache_create() : current_cache;
   if (cache == nullptr) return;
   flush_ring(*cache);
-  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? total_bytes : 0);
-  cache->zero_on_free = zero_on_free;
+  set_quarantine_budget(*cache, mitigations.has(Mitigation::quarantine) ? total_bytes : 0, zero_on_free);
 }
 
 }  // namespace globalloc::hardening

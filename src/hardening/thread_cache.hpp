@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "hardening/block_header.hpp"
+
 namespace globalloc::hardening {
 
 /// Candidates a shuffle bucket holds at most; an allocation picks among more
@@ -49,17 +51,30 @@ struct ThreadCache {
   std::size_t bytes;
   std::size_t budget;
   std::size_t hold_limit;  // budget / 4: larger blocks are not held
+  // Frees of blocks smaller than this (at the default offset) take the
+  // quick path: fill the first bytes, hold, recycle the oldest. 0 in the
+  // empty cache and with zero_on_free (which fills every byte).
+  std::size_t quick_free_limit;
   // candidates[b][0 .. bucket_count[b]): fast-allocator blocks of at least
-  // b * shuffle_granule bytes, fresh or back from the quarantine.
+  // b * shuffle_granule bytes, fresh or back from the quarantine, each with
+  // a freed header and its first bytes filled (see check_candidate).
   std::uint8_t bucket_count[shuffle_buckets];
   void* candidates[shuffle_buckets][shuffle_slots];
   QuarantineEntry ring[quarantine_capacity];
 };
 
-/// The bytes a thread's quarantine may hold, and the largest block it holds.
-inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) noexcept {
+/// The bytes a thread's quarantine may hold, the largest block it holds, and
+/// whether freed blocks are zeroed entirely.
+inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes, bool zero_on_free) noexcept {
   cache.budget = total_bytes / quarantine_share;
   cache.hold_limit = cache.budget / 4;
+  cache.zero_on_free = zero_on_free;
+  // The quick path holds blocks that are shuffled (so recycled into a bucket)
+  // and whose header and bytes fit the hold limit.
+  constexpr std::size_t shuffled_max = shuffle_max_inner - sizeof(Header) - canary_size;
+  const std::size_t held_max = cache.hold_limit > sizeof(Header) ? cache.hold_limit - sizeof(Header) : 0;
+  const std::size_t quick_max = held_max < shuffled_max ? held_max : shuffled_max;
+  cache.quick_free_limit = zero_on_free || cache.capacity == 0 || held_max == 0 ? 0 : quick_max + 1;
 }
 
 /// The cache every thread starts on: nothing filled, no quarantine room; never written.
@@ -78,21 +93,24 @@ inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes) n
 /// flush): the caller then serves the request without shuffle or quarantine.
 [[gnu::visibility("hidden")]] ThreadCache* thread_cache_create() noexcept;
 
-/// The low bit of a quarantine entry or a candidate: the block came back
-/// from the quarantine and is checked when it is taken (blocks are 16-aligned).
+/// The low bit of a quarantine entry: the block (small, at the default
+/// offset) becomes a candidate of its bucket when it leaves, and is checked
+/// when an allocation takes it (blocks are 16-aligned).
 inline constexpr std::uintptr_t recyclable_mark = 1;
 
 /// A quarantined block leaves (held as `bytes`; `entry` may carry
-/// recyclable_mark): kept, unchecked and marked, as a candidate of
-/// `recycle_into` when it is recyclable and its bucket has room (null:
-/// never), else checked and given back to the fast allocator. Defined by the
-/// allocator (hardened_allocator.cpp).
+/// recyclable_mark): kept, unchecked, as a candidate of `recycle_into` when
+/// it is recyclable and its bucket has room (null: never), else checked and
+/// given back to the fast allocator. Defined by the allocator
+/// (hardened_allocator.cpp).
 [[gnu::visibility("hidden")]] void release_quarantined(ThreadCache* recycle_into, void* entry,
                                                       std::size_t bytes) noexcept;
 
-/// A candidate's fast-allocator block, checked first when it carries
-/// recyclable_mark (a write into it while it waited is reported).
-[[gnu::visibility("hidden")]] void* check_candidate(void* candidate, unsigned bucket) noexcept;
+/// Checks a candidate (a fast-allocator block whose header says freed and
+/// whose first bytes hold the fill, whether it came back from the quarantine
+/// or fresh from the fast allocator): a write into it while it waited is
+/// reported.
+[[gnu::visibility("hidden")]] void check_candidate(void* candidate, unsigned bucket) noexcept;
 
 /// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
 /// process secret and the cache's address).
