@@ -15,6 +15,9 @@
 namespace globalloc::hardened {
 
 [[nodiscard]] void* allocate(std::size_t size, std::size_t align) noexcept;
+/// allocate(size, natural_alignment(size)): the request of malloc(size) and
+/// operator new(size), without the alignment tests.
+[[nodiscard]] void* allocate_natural(std::size_t size) noexcept;
 [[nodiscard]] void* allocate_zeroed(std::size_t size, std::size_t align) noexcept;
 void deallocate(void* block) noexcept;
 /// Checks that size and alignment match the block's before freeing it.
@@ -44,7 +47,12 @@ struct HardenedAllocator {
   /// deallocate(nullptr) is a no-op, so free() needs no null test of its own.
   static constexpr bool deallocate_accepts_null = true;
   /// hardened::allocate: a checked block of `layout.size` bytes, or null.
-  static void* allocate(Layout layout) noexcept { return hardened::allocate(layout.size, layout.align); }
+  static void* allocate(Layout layout) noexcept {
+    // Folds to the first call when the layout comes from malloc(size) or
+    // operator new(size) (align == natural_alignment(size) by construction).
+    if (layout.align == natural_alignment(layout.size)) return hardened::allocate_natural(layout.size);
+    return hardened::allocate(layout.size, layout.align);
+  }
   /// hardened::allocate_zeroed: as allocate, with the block zeroed.
   static void* allocate_zeroed(Layout layout) noexcept { return hardened::allocate_zeroed(layout.size, layout.align); }
   /// hardened::deallocate_sized: aborts unless `layout` matches the block's

@@ -197,16 +197,23 @@ inline std::size_t filled_bytes(std::size_t size) noexcept {
 }
 
 // The offsets of the four 16-byte pieces that cover [0, count) for count in
-// [16, 64]: 0, count - 16 and, between them, two that overlap as needed.
+// [16, 64]: 0, 16, 32 and 48, each moved back to count - 16 at most.
 struct FillPieces {
   std::size_t second, third, last;
 };
 [[gnu::always_inline]] inline FillPieces fill_pieces(std::size_t count) noexcept {
   static_assert(fill_check_min == 16 && fill_check_limit == 64, "four 16-byte pieces cover 16 to 64 bytes");
   const std::size_t last = count - 16;
-  const std::size_t second = last < 16 ? last : 16;
-  const std::size_t third = count > 32 ? count - 32 : 0;
-  return FillPieces{second, third, last};
+  return FillPieces{last < 16 ? last : 16, last < 32 ? last : 32, last};
+}
+
+// Sixteen bytes as one value (GCC and Clang vector extension): compared and
+// combined with single SSE instructions.
+using Bytes16 = unsigned char __attribute__((vector_size(16)));
+[[gnu::always_inline]] inline Bytes16 load16(const unsigned char* from) noexcept {
+  Bytes16 value;
+  std::memcpy(&value, from, sizeof value);
+  return value;
 }
 
 // Fills `count` (fill_check_min to fill_check_limit) bytes at `to` with
@@ -214,26 +221,24 @@ struct FillPieces {
 [[gnu::always_inline]] inline void fill_head(void* to, std::size_t count, const unsigned char* pattern) noexcept {
   auto* bytes = static_cast<unsigned char*>(to);
   const FillPieces pieces = fill_pieces(count);
-  std::memcpy(bytes, pattern, 16);
-  std::memcpy(bytes + pieces.second, pattern, 16);
-  std::memcpy(bytes + pieces.third, pattern, 16);
-  std::memcpy(bytes + pieces.last, pattern, 16);
+  const Bytes16 value = load16(pattern);
+  std::memcpy(bytes, &value, 16);
+  std::memcpy(bytes + pieces.second, &value, 16);
+  std::memcpy(bytes + pieces.third, &value, 16);
+  std::memcpy(bytes + pieces.last, &value, 16);
 }
 
 // Whether the `count` (fill_check_min to fill_check_limit) bytes at `from`
 // all hold `pattern`'s byte: fill_head's pieces, compared at once.
 [[gnu::always_inline]] inline bool head_holds(const void* from, std::size_t count, const unsigned char* pattern) noexcept {
   const auto* bytes = static_cast<const unsigned char*>(from);
-  std::uint64_t word;
-  std::memcpy(&word, pattern, 8);
-  auto differs = [&](std::size_t at) noexcept {
-    std::uint64_t low, high;
-    std::memcpy(&low, bytes + at, 8);
-    std::memcpy(&high, bytes + at + 8, 8);
-    return (low ^ word) | (high ^ word);
-  };
   const FillPieces pieces = fill_pieces(count);
-  return (differs(0) | differs(pieces.second) | differs(pieces.third) | differs(pieces.last)) == 0;
+  const Bytes16 expected = load16(pattern);
+  const Bytes16 difference = (load16(bytes) ^ expected) | (load16(bytes + pieces.second) ^ expected) |
+                             (load16(bytes + pieces.third) ^ expected) | (load16(bytes + pieces.last) ^ expected);
+  std::uint64_t halves[2];
+  std::memcpy(halves, &difference, sizeof halves);
+  return (halves[0] | halves[1]) == 0;
 }
 
 // Gives the block's memory back: unmaps a guarded block, frees any other to
@@ -291,11 +296,23 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
 // The bytes of a bucket's candidates that hold the fill: those of its
 // smallest size (more than the bucket's bytes less a step and the header and
 // canary), which every block recycled into it was filled with.
-inline std::size_t bucket_checked_bytes(unsigned bucket) noexcept {
-  const std::size_t floor = bucket_bytes(bucket) - hardening::shuffle_granule - sizeof(Header) - canary_size;
-  const std::size_t least_size = bucket_bytes(bucket) > hardening::shuffle_granule + sizeof(Header) + canary_size ? floor : 0;
-  return filled_bytes(least_size);
+constexpr std::size_t bucket_checked_bytes_of(unsigned bucket) noexcept {
+  const std::size_t bytes = bucket * hardening::shuffle_granule;
+  const std::size_t least_size = bytes > hardening::shuffle_granule + sizeof(Header) + canary_size
+                                     ? bytes - hardening::shuffle_granule - sizeof(Header) - canary_size
+                                     : 0;
+  return least_size < fill_check_min ? fill_check_min : (least_size < fill_check_limit ? least_size : fill_check_limit);
 }
+struct BucketCheckedBytes {
+  std::uint8_t bytes[hardening::shuffle_buckets];
+  constexpr BucketCheckedBytes() : bytes() {
+    for (unsigned bucket = 0; bucket < hardening::shuffle_buckets; ++bucket) {
+      bytes[bucket] = static_cast<std::uint8_t>(bucket_checked_bytes_of(bucket));
+    }
+  }
+};
+constexpr BucketCheckedBytes bucket_checked_table{};
+inline std::size_t bucket_checked_bytes(unsigned bucket) noexcept { return bucket_checked_table.bytes[bucket]; }
 
 [[noreturn, gnu::noinline, gnu::cold]] void report_write_after_free(void* block) noexcept {
   report("write after free into block", block, "reuse after quarantine");
@@ -510,38 +527,62 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   return count > hardening::shuffle_min;
 }
 
-[[gnu::always_inline]] inline void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
+// Takes the candidate of `bucket` (which holds `count`, more than
+// shuffle_min) at random, checks it, and makes it a live block of `size`.
+[[gnu::always_inline]] inline void* take_candidate(ThreadCache* cache, unsigned bucket, unsigned count, std::size_t size,
+                                                   bool zeroed) noexcept {
+  // The last candidate fills the taken one's place.
+  const auto random = static_cast<std::uint32_t>(hardening::next_random(*cache) >> 32);
+  const auto slot = static_cast<unsigned>((std::uint64_t{random} * count) >> 32);
+  void** candidates = cache->candidates[bucket];
+  char* inner = static_cast<char*>(candidates[slot]);
+  candidates[slot] = candidates[count - 1];
+  cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
+  check_recycled(inner, bucket);
+  void* block = inner + sizeof(Header);
+  if (zeroed) std::memset(block, 0, size);
+  write_block_metadata(block, size, default_alignment, sizeof(Header));
+  return block;
+}
+
+// A request that was not served from a bucket: a shuffled size whose bucket
+// ran low is filled up first; anything else is served unshuffled.
+// `natural`: align is natural_alignment(size) (computed here, off the fast path).
+template <bool natural>
+[[gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  if constexpr (natural) align = natural_alignment(size);
   if constexpr (mitigations.has(Mitigation::random_choice)) {
-    if (align <= default_alignment && is_valid_alignment(align) && size <= shuffle_max_size) [[likely]] {
+    if (align <= default_alignment && is_valid_alignment(align) && size <= shuffle_max_size) {
       const unsigned bucket = bucket_of(size);
-      for (;;) {
+      if (fill_bucket(bucket)) {
         ThreadCache* cache = hardening::current_cache;
-        const unsigned count = cache->bucket_count[bucket];
-        if (count > hardening::shuffle_min) [[likely]] {
-          // Take a candidate at random; the last one fills its place.
-          const auto random = static_cast<std::uint32_t>(hardening::next_random(*cache) >> 32);
-          const auto slot = static_cast<unsigned>((std::uint64_t{random} * count) >> 32);
-          void** candidates = cache->candidates[bucket];
-          char* inner = static_cast<char*>(candidates[slot]);
-          candidates[slot] = candidates[count - 1];
-          cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
-          check_recycled(inner, bucket);
-          void* block = inner + sizeof(Header);
-          if (zeroed) std::memset(block, 0, size);
-          write_block_metadata(block, size, default_alignment, sizeof(Header));
-          return block;
-        }
-        if (!fill_bucket(bucket)) break;
+        return take_candidate(cache, bucket, cache->bucket_count[bucket], size, zeroed);
       }
     }
   }
   return allocate_unshuffled(size, align, zeroed);
 }
 
+// `natural`: align is natural_alignment(size), so valid and at most the
+// default (and not read on the fast path).
+template <bool natural = false>
+[[gnu::always_inline]] inline void* allocate_block(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  if constexpr (mitigations.has(Mitigation::random_choice)) {
+    if ((natural || (align <= default_alignment && is_valid_alignment(align))) && size <= shuffle_max_size) [[likely]] {
+      const unsigned bucket = bucket_of(size);
+      ThreadCache* cache = hardening::current_cache;
+      const unsigned count = cache->bucket_count[bucket];
+      if (count > hardening::shuffle_min) [[likely]] return take_candidate(cache, bucket, count, size, zeroed);
+    }
+  }
+  return allocate_slow<natural>(size, align, zeroed);
+}
+
 }  // namespace
 
 
 void* allocate(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, false); }
+void* allocate_natural(std::size_t size) noexcept { return allocate_block<true>(size, 0, false); }
 void* allocate_zeroed(std::size_t size, std::size_t align) noexcept { return allocate_block(size, align, true); }
 
 void deallocate(void* block) noexcept {
