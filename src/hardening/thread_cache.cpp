@@ -39,9 +39,7 @@ std::size_t quarantine_bytes_option() noexcept {
 void give_back_candidates(ThreadCache& cache) noexcept {
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
     while (cache.bucket_count[bucket] > 0) {
-      void* candidate = cache.candidates[bucket][--cache.bucket_count[bucket]];
-      check_candidate(candidate, bucket);
-      fast::deallocate(candidate);
+      fast::deallocate(check_candidate(cache.candidates[bucket][--cache.bucket_count[bucket]], bucket));
     }
   }
 }
@@ -109,9 +107,12 @@ void quarantine_flush_this_thread() noexcept {
   ThreadCache* cache = current_cache;
   if (cache == &empty_cache) return;
   flush_ring(*cache);
-  // Candidates are checked now (and stay candidates, checked again when taken).
+  // Candidates back from the quarantine are checked now (and stay
+  // candidates, checked again when taken).
   for (unsigned bucket = 0; bucket < shuffle_buckets; ++bucket) {
-    for (unsigned slot = 0; slot < cache->bucket_count[bucket]; ++slot) check_candidate(cache->candidates[bucket][slot], bucket);
+    for (unsigned slot = 0; slot < cache->bucket_count[bucket]; ++slot) {
+      static_cast<void>(check_candidate(cache->candidates[bucket][slot], bucket));
+    }
   }
 }
 
