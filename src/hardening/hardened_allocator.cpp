@@ -389,7 +389,7 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   return sizeof(Header) + (size < discard_threshold ? size : fill_check_limit + platform::page_size());
 }
 
-[[gnu::noinline]] void free_without_quarantine(void* block, const Validated& validated, bool zero) noexcept {
+[[gnu::noinline]] void free_without_quarantine(void* block, Validated validated, bool zero) noexcept {
   if (zero) std::memset(block, 0, validated.size);
   release_memory(block, *validated.header);
 }
@@ -443,7 +443,7 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   }
 }
 
-[[gnu::noinline]] void free_checked_slow(void* block, const Validated& validated) noexcept {
+[[gnu::noinline]] void free_checked_slow(void* block, Validated validated) noexcept {
   Header& header = *validated.header;
   if (is_guarded(header)) [[unlikely]] {
     free_guarded(block, header, validated.size);
@@ -476,7 +476,7 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
 // block at the default offset, a thread with a quarantine and without
 // zero_on_free) its first bytes are filled and it is held; anything else
 // takes free_checked_slow.
-[[gnu::always_inline]] inline void free_checked(void* block, const Validated& validated) noexcept {
+[[gnu::always_inline]] inline void free_checked(void* block, Validated validated) noexcept {
   Header& header = *validated.header;
   header.state = state_freed;
   if constexpr (mitigations.has(Mitigation::quarantine)) {

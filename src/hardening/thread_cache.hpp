@@ -115,15 +115,15 @@ inline constexpr std::uintptr_t fresh_mark = 1;
 /// (a write into it while it waited is reported).
 [[gnu::visibility("hidden")]] void* check_candidate(void* candidate, unsigned bucket) noexcept;
 
-/// The next pseudo-random 64 bits of the thread (xorshift64*, seeded from the
-/// process secret and the cache's address).
+/// The next pseudo-random 64 bits of the thread: a 64-bit linear
+/// congruential generator (Knuth's MMIX constants), seeded from the process
+/// secret and the cache's address. Callers use the high bits, which are the
+/// good ones. Two instructions instead of xorshift64*'s eleven; neither is
+/// meant to resist an attacker who sees the sequence of addresses.
 inline std::uint64_t next_random(ThreadCache& cache) noexcept {
-  std::uint64_t x = cache.random_state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
+  const std::uint64_t x = cache.random_state * 6364136223846793005ull + 1442695040888963407ull;
   cache.random_state = x;
-  return x * 0x2545F4914F6CDD1Dull;
+  return x;
 }
 
 /// Puts a freed (already filled) block of `bytes` (at most hold_limit, and
