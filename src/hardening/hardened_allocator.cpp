@@ -9,6 +9,7 @@
 #include "globalloc/hardened_allocator.hpp"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -136,7 +137,9 @@ struct Validated {
     }
   }
   Header& header = header_of(block);
-  const std::uint64_t key = secret();
+  // Not secret(): a block whose header could validate was written with the
+  // secret, so it was drawn already; while it is still 0 nothing validates.
+  const std::uint64_t key = hardening::process_secret.load(std::memory_order_relaxed);
   const std::size_t size = decoded_size(block, header, key);
   const std::uint64_t hash = hardening::block_key(block, key);
   if (header.state != state_live || size >= max_block_size ||
@@ -201,7 +204,7 @@ inline std::size_t filled_bytes(std::size_t size) noexcept {
 struct FillPieces {
   std::size_t second, third, last;
 };
-[[gnu::always_inline]] inline FillPieces fill_pieces(std::size_t count) noexcept {
+[[gnu::always_inline]] constexpr FillPieces fill_pieces(std::size_t count) noexcept {
   static_assert(fill_check_min == 16 && fill_check_limit == 64, "four 16-byte pieces cover 16 to 64 bytes");
   const std::size_t last = count - 16;
   return FillPieces{last < 16 ? last : 16, last < 32 ? last : 32, last};
@@ -230,15 +233,17 @@ using Bytes16 = unsigned char __attribute__((vector_size(16)));
 
 // Whether the `count` (fill_check_min to fill_check_limit) bytes at `from`
 // all hold `pattern`'s byte: fill_head's pieces, compared at once.
-[[gnu::always_inline]] inline bool head_holds(const void* from, std::size_t count, const unsigned char* pattern) noexcept {
+[[gnu::always_inline]] inline bool pieces_hold(const void* from, FillPieces pieces, const unsigned char* pattern) noexcept {
   const auto* bytes = static_cast<const unsigned char*>(from);
-  const FillPieces pieces = fill_pieces(count);
   const Bytes16 expected = load16(pattern);
   const Bytes16 difference = (load16(bytes) ^ expected) | (load16(bytes + pieces.second) ^ expected) |
                              (load16(bytes + pieces.third) ^ expected) | (load16(bytes + pieces.last) ^ expected);
   std::uint64_t halves[2];
   std::memcpy(halves, &difference, sizeof halves);
   return (halves[0] | halves[1]) == 0;
+}
+[[gnu::always_inline]] inline bool head_holds(const void* from, std::size_t count, const unsigned char* pattern) noexcept {
+  return pieces_hold(from, fill_pieces(count), pattern);
 }
 
 // Gives the block's memory back: unmaps a guarded block, frees any other to
@@ -305,9 +310,15 @@ constexpr std::size_t bucket_checked_bytes_of(unsigned bucket) noexcept {
 }
 struct BucketCheckedBytes {
   std::uint8_t bytes[hardening::shuffle_buckets];
-  constexpr BucketCheckedBytes() : bytes() {
+  struct Pieces {
+    std::uint8_t second, third, last, unused;
+  } pieces[hardening::shuffle_buckets];  // fill_pieces of bytes[bucket], looked up instead of computed
+  constexpr BucketCheckedBytes() : bytes(), pieces() {
     for (unsigned bucket = 0; bucket < hardening::shuffle_buckets; ++bucket) {
       bytes[bucket] = static_cast<std::uint8_t>(bucket_checked_bytes_of(bucket));
+      const FillPieces computed = fill_pieces(bytes[bucket]);
+      pieces[bucket] = Pieces{static_cast<std::uint8_t>(computed.second), static_cast<std::uint8_t>(computed.third),
+                              static_cast<std::uint8_t>(computed.last), 0};
     }
   }
 };
@@ -318,13 +329,30 @@ inline std::size_t bucket_checked_bytes(unsigned bucket) noexcept { return bucke
   report("write after free into block", block, "reuse after quarantine");
 }
 
+// check_recycled for a block zeroed by zero_on_free, or with a broken header.
+[[gnu::noinline]] void check_recycled_unpatterned(void* block, unsigned bucket) noexcept {
+  const Header& header = header_of(block);
+  if (header.state != state_freed || header.fill != 0) report_write_after_free(block);
+  if (!head_holds(block, bucket_checked_bytes(bucket), zero_bytes)) report_write_after_free(block);
+}
+
 [[gnu::always_inline]] inline void check_recycled(const char* inner, unsigned bucket) noexcept {
   void* block = const_cast<char*>(inner) + sizeof(Header);
   const Header& header = header_of(block);
-  if (header.state != state_freed || (header.fill != 0 && header.fill != freed_pattern)) [[unlikely]] {
+  // The state and fill bytes together: freed, filled with the pattern (the
+  // common case, compared against a constant), else off the inline path.
+  std::uint16_t state_and_fill;
+  static_assert(offsetof(Header, fill) == offsetof(Header, state) + 1);
+  std::memcpy(&state_and_fill, &header.state, sizeof state_and_fill);
+  constexpr std::uint16_t freed_with_pattern = state_freed | (std::uint16_t{freed_pattern} << 8);
+  if (state_and_fill != freed_with_pattern) [[unlikely]] {
+    check_recycled_unpatterned(block, bucket);
+    return;
+  }
+  const auto& pieces = bucket_checked_table.pieces[bucket];
+  if (!pieces_hold(block, FillPieces{pieces.second, pieces.third, pieces.last}, freed_bytes.bytes)) [[unlikely]] {
     report_write_after_free(block);
   }
-  if (!head_holds(block, bucket_checked_bytes(bucket), fill_bytes(header.fill))) [[unlikely]] report_write_after_free(block);
 }
 
 // What a fresh candidate is checked against instead of its own memory (a

@@ -129,7 +129,9 @@ TEST(MisuseDeathTest, WritePastTheEndIsCaughtOnFree) {
   EXPECT_DEATH(
       {
         char* block = static_cast<char*>(opaque(std::malloc(24)));
-        block[24] = 'x';
+        // A byte the canary does not hold there (a fixed one would match the
+        // random canary's byte once in 256 runs).
+        block[24] = static_cast<char>(~block[24]);
         free_opaque(block);
       },
       message("heap buffer overflow \\(canary overwritten\\) past the end of block", "free"));
@@ -154,6 +156,50 @@ TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtWhenItIsReused) {
         char* block = static_cast<char*>(opaque(std::malloc(100)));
         free_opaque(block);
         static_cast<volatile char*>(opaque(block))[60] = 1;
+        for (int i = 0; i < 2000; ++i) free_opaque(std::malloc(100));
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoASmallFreedBlockIsCaughtWhenItIsReused) {
+  // The smallest blocks are filled and checked too (at least 16 bytes: past
+  // an 8-byte block, its room up to the canary).
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(8)));
+        free_opaque(block);
+        static_cast<volatile char*>(opaque(block))[7] = 1;
+        for (int i = 0; i < 2000; ++i) free_opaque(std::malloc(8));
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(Misuse, ZeroOnFreeZeroesFreedBlocks) {
+  // With zero_on_free every byte of a freed block reads zero while it waits
+  // in the quarantine (read here through a dangling pointer, on purpose).
+  globalloc::hardened::set_zero_on_free(true);
+  for (std::size_t size : {std::size_t{8}, std::size_t{100}, std::size_t{3000}}) {
+    auto* block = static_cast<unsigned char*>(opaque(std::malloc(size)));
+    std::memset(block, 0x5A, size);
+    free_opaque(block);
+    const auto* dangling = static_cast<const volatile unsigned char*>(opaque(block));
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < size; ++i) nonzero += dangling[i] != 0 ? 1 : 0;
+    EXPECT_EQ(nonzero, 0u) << "size " << size;
+  }
+  // Zeroed blocks are reused after their check like any other.
+  for (int i = 0; i < 5000; ++i) free_opaque(std::malloc(static_cast<std::size_t>(i % 700)));
+  globalloc::hardened::flush_quarantine();
+  globalloc::hardened::set_zero_on_free(false);
+}
+
+TEST(MisuseDeathTest, WriteIntoAZeroedFreedBlockIsCaughtWhenItIsReused) {
+  EXPECT_DEATH(
+      {
+        globalloc::hardened::set_zero_on_free(true);
+        char* block = static_cast<char*>(opaque(std::malloc(100)));
+        free_opaque(block);
+        static_cast<volatile char*>(opaque(block))[20] = 1;
         for (int i = 0; i < 2000; ++i) free_opaque(std::malloc(100));
       },
       message("write after free into block", "reuse after quarantine"));
