@@ -384,7 +384,10 @@ alignas(64) constexpr FreshProbe fresh_probe{};
 [[gnu::noinline]] void free_guarded(void* block, Header& header, std::size_t size) noexcept {
   const bool zero_everything = options::value(options::Option::zero_on_free) != 0;
   header.fill = zero_everything ? 0 : freed_pattern;
-  std::memset(block, header.fill, zero_everything || size < fill_check_limit ? size : fill_check_limit);
+  // What freed_bytes_intact checks (a block shrunk in place below 16 bytes
+  // still has its region's room past it).
+  const std::size_t checked = filled_bytes(size);
+  std::memset(block, header.fill, zero_everything && size > checked ? size : checked);
   hardening::guarded_free(block);
 }
 

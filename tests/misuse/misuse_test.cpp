@@ -340,6 +340,20 @@ TEST(Misuse, TheNextBlockIsChosenAtRandom) {
   }
 }
 
+TEST(Misuse, BlocksShrunkInPlaceToAFewBytesAreFreedCleanly) {
+  // A freed block's first 16 bytes at least are filled and checked; a block
+  // shrunk in place below that (a guarded one too) must not be reported.
+  for (std::size_t size : {std::size_t{100}, std::size_t{300000}}) {
+    void* block = std::malloc(size);
+    ASSERT_EQ(globalloc::hardened::resize_in_place(block, 5), 5u) << "size " << size;
+    std::free(block);
+  }
+  globalloc::hardened::flush_quarantine();
+  for (int i = 0; i < 3000; ++i) free_opaque(std::malloc(static_cast<std::size_t>(i % 90)));
+  globalloc::hardened::flush_quarantine();
+  SUCCEED();
+}
+
 TEST(Misuse, CorrectUseNeverTrips) {
   // The checks must not fire on legal programs: every size, alignment, realloc.
   for (std::size_t size = 0; size < 5000; size += 37) {
