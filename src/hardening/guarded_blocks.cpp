@@ -170,14 +170,20 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
   // guard | room for the header and the alignment | block | guard
   const std::size_t region_size = region_size_for(before, size, align);
 
-  // A cached region of at least that size and at most half as large again,
+  // A cached region of at least that size and at most four times as large,
   // the oldest first. The block sits at its end, against the trailing guard;
   // the room left in front of the header is the region's own (an underflow
-  // runs through it into the leading guard, never into another block).
+  // runs through it into the leading guard, never into another block), and
+  // stays as resident as the previous block left it. (At most half as large
+  // again, one block in seven of wl-large's, whose sizes spread over seven
+  // doublings, found no region and mapped fresh memory, each page faulted in:
+  // 39-42K faults against 25-33K now, and no higher peak RSS, since fewer
+  // regions are mapped. Giving the room's pages back instead made the next,
+  // larger block fault them in again: 70K faults.)
   registry.lock();
   for (unsigned i = 0; i < cache.count; ++i) {
     const CachedRegion& candidate = cache.regions[i];
-    if (candidate.region_size < region_size || candidate.region_size - region_size > region_size / 2) continue;
+    if (candidate.region_size < region_size || candidate.region_size - region_size > 3 * region_size) continue;
     const CachedRegion taken = take_locked(i);
     char* block = block_in_region(taken.region, taken.region_size, size, align);
     Entry* old_entry = find(taken.block);
