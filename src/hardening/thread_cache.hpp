@@ -21,11 +21,11 @@ namespace globalloc::hardening {
 
 /// Candidates a shuffle bucket holds at most; an allocation picks among more
 /// than shuffle_min of them, else the bucket is filled up first.
-inline constexpr unsigned shuffle_slots = 16;
+inline constexpr unsigned shuffle_slots = 32;
 inline constexpr unsigned shuffle_min = 4;
 /// A bucket is filled up to this many from the fast allocator, leaving room
 /// for blocks that come back from the quarantine.
-inline constexpr unsigned shuffle_fill = 8;
+inline constexpr unsigned shuffle_fill = 12;
 /// Buckets are this many bytes apart in the fast allocator's block size.
 inline constexpr std::size_t shuffle_granule = 16;
 /// The largest fast-allocator block (header, block and canary) that is shuffled.
