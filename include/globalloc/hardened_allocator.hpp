@@ -16,7 +16,8 @@ namespace globalloc::hardened {
 
 [[nodiscard]] void* allocate(std::size_t size, std::size_t align) noexcept;
 /// allocate(size, natural_alignment(size)): the request of malloc(size) and
-/// operator new(size), without the alignment tests.
+/// operator new(size), without the alignment tests. Sets errno to ENOMEM
+/// when it fails.
 [[nodiscard]] void* allocate_natural(std::size_t size) noexcept;
 [[nodiscard]] void* allocate_zeroed(std::size_t size, std::size_t align) noexcept;
 void deallocate(void* block) noexcept;
@@ -46,6 +47,10 @@ struct HardenedAllocator {
   static constexpr bool preserves_errno = true;
   /// deallocate(nullptr) is a no-op, so free() needs no null test of its own.
   static constexpr bool deallocate_accepts_null = true;
+  /// A null result from allocate for a natural layout (malloc's) has set
+  /// errno to ENOMEM already (hardened::allocate_natural), so malloc() can
+  /// return it as it is (and tail-call the allocator).
+  static constexpr bool allocate_sets_errno = true;
   /// hardened::allocate: a checked block of `layout.size` bytes, or null.
   static void* allocate(Layout layout) noexcept {
     // Folds to the first call when the layout comes from malloc(size) or

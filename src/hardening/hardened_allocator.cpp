@@ -9,6 +9,7 @@
 #include "globalloc/hardened_allocator.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -608,7 +609,13 @@ template <bool natural>
       }
     }
   }
-  return allocate_unshuffled(size, align, zeroed);
+  void* block = allocate_unshuffled(size, align, zeroed);
+  // allocate_natural sets errno on failure, so malloc can tail-call it
+  // (HardenedAllocator::allocate_sets_errno).
+  if constexpr (natural) {
+    if (block == nullptr) errno = ENOMEM;
+  }
+  return block;
 }
 
 // `natural`: align is natural_alignment(size), so valid and at most the
