@@ -35,10 +35,15 @@ struct DefaultConfig {
   /// Segments are 4 MiB and aligned to 4 MiB, so masking a block's address
   /// finds its segment header.
   static constexpr unsigned segment_shift = 22;
-  /// Small pages (64 KiB) hold blocks up to small_block_max.
+  /// A thread heap's segments are cut into 64 KiB slots. A small page is
+  /// one slot and holds blocks up to small_block_max.
   static constexpr unsigned small_page_shift = 16;
-  /// Medium pages (512 KiB) hold blocks up to medium_block_max.
-  static constexpr unsigned medium_page_shift = 19;
+  /// A medium page is a span of this many slots (512 KiB) of the same
+  /// segments and holds blocks up to medium_block_max. Sharing the slots lets
+  /// memory that small pages gave back serve medium pages and the other way
+  /// round, without waiting for the purge delay (wl-realloc's buffers grow
+  /// from small into medium classes).
+  static constexpr unsigned medium_page_slots = 8;
   static constexpr std::size_t small_block_max = 8 * 1024;
   static constexpr std::size_t medium_block_max = 64 * 1024;
   /// Large blocks are runs of 64 KiB units of a shared large segment.
@@ -62,12 +67,11 @@ using Config = DefaultConfig;
 inline constexpr std::size_t segment_size = std::size_t{1} << Config::segment_shift;
 inline constexpr std::uintptr_t segment_offset_mask = segment_size - 1;
 inline constexpr std::size_t small_page_size = std::size_t{1} << Config::small_page_shift;
-inline constexpr std::size_t medium_page_size = std::size_t{1} << Config::medium_page_shift;
+inline constexpr std::size_t medium_page_size = small_page_size * Config::medium_page_slots;
 /// The first small page of every segment holds the segment header (the page
 /// descriptors); blocks start after it.
 inline constexpr std::size_t segment_header_size = small_page_size;
 inline constexpr unsigned small_pages_per_segment = segment_size / small_page_size;
-inline constexpr unsigned medium_pages_per_segment = segment_size / medium_page_size;
 /// Large blocks: runs of units of a large segment, up to what fits after the header.
 inline constexpr std::size_t large_unit_size = std::size_t{1} << Config::large_unit_shift;
 inline constexpr std::size_t large_block_max = segment_size - segment_header_size;

@@ -87,7 +87,7 @@ Segment* find_segment(const void* block) noexcept {
 
 
 bool is_small_kind(const Segment* segment) noexcept {
-  return segment->kind == SegmentKind::small || segment->kind == SegmentKind::medium;
+  return segment->kind == SegmentKind::heap;
 }
 
 /// The size to allocate when reallocate moves a small or medium block to a

@@ -38,7 +38,7 @@ char* pool_chunk = nullptr;
 std::size_t pool_chunk_left = 0;
 
 SpinLock abandoned_lock;
-Segment* abandoned[2] = {nullptr, nullptr};
+Segment* abandoned = nullptr;
 
 std::uintptr_t process_seed = 0;
 
@@ -241,15 +241,13 @@ void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
   segment->prev = last;
 }
 
-unsigned kind_index(const Segment* segment) noexcept { return segment->kind == SegmentKind::small ? 0 : 1; }
-
 /// A page with no blocks left goes back to its segment; an empty segment to
 /// the cache. True when the segment went too (it may be unmapped).
 bool release_page(ThreadHeap* heap, Page* page) noexcept {
   publish_page(heap, page);
   add_owned(heap->page_count, std::int64_t{-1});
   Segment* segment = segment_of(page);
-  Segment*& head = heap->segments[kind_index(segment)];
+  Segment*& head = heap->segments;
   const bool was_full = segment->free_pages == 0;
   segment_return_page(segment, page);
   if (segment->used_pages == 0) {
@@ -327,55 +325,107 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
 }
 
 /// Takes over a segment a finished thread left behind. False when none.
-bool adopt_abandoned(ThreadHeap* heap, unsigned kind) noexcept {
+bool adopt_abandoned(ThreadHeap* heap) noexcept {
   Segment* segment;
   {
     LockGuard guard(abandoned_lock);
-    segment = abandoned[kind];
+    segment = abandoned;
     if (segment == nullptr) return false;
-    abandoned[kind] = segment->next;
+    abandoned = segment->next;
   }
   count(counters.segments_abandoned, -1);
   segment->owner = heap;
-  segment_list_push_front(heap->segments[kind], segment);
+  segment_list_push_front(heap->segments, segment);
   // Its pages become ours: collect what other threads freed into them.
   for (unsigned index = 0; index < segment->page_count; ++index) {
     Page* page = &segment->pages[index];
     if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
     if (adopt_page(heap, page)) return true;  // released along with its last page
   }
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments[kind], segment);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   return true;
 }
 
-/// Adds a page for `size_class` to the heap: a free page of one of its
+/// Adds a page for `size_class` to the heap: free slots of one of its
 /// segments, or of an adopted segment, or of a new one. False when out of memory.
 bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
-  const unsigned kind = size_class <= small_class_max ? 0 : 1;
-  Segment* segment = heap->segments[kind];
-  if (segment == nullptr || segment->free_pages == 0) {
-    if (adopt_abandoned(heap, kind)) return true;  // the caller looks at the queues again
-    segment = segment_acquire(kind == 0 ? SegmentKind::small : SegmentKind::medium);
+  const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
+  // Segments with free slots come first. The span that needs the fewest
+  // page faults wins: memory another page gave back is reused before
+  // untouched memory grows the footprint.
+  Segment* segment = nullptr;
+  SpanChoice best{64, slots + 1};
+  for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
+       candidate = candidate->next) {
+    const SpanChoice choice = segment_choose_span(candidate, slots);
+    if (choice.first < 64 && choice.clean < best.clean) {
+      best = choice;
+      segment = candidate;
+      if (choice.clean == 0) break;
+    }
+  }
+  Page* page = segment != nullptr ? segment_take_span(segment, best.first, slots) : nullptr;
+  if (page == nullptr) {
+    if (adopt_abandoned(heap)) return true;  // the caller looks at the queues again
+    segment = segment_acquire(SegmentKind::heap);
     if (segment == nullptr) return false;
     segment->owner = heap;
-    segment_list_push_front(heap->segments[kind], segment);
+    segment_list_push_front(heap->segments, segment);
+    page = segment_take_page(segment, slots);
   }
-  Page* page = segment_take_page(segment);
-  const unsigned index = static_cast<unsigned>(page - segment->pages);
   std::size_t bytes = 0;
-  char* area = segment_page_area(segment, index, &bytes);
+  char* area = segment_page_area(segment, page, &bytes);
   page_init(page, area, bytes, size_class, mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40));
   page->owner.store(heap, std::memory_order_release);
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
   count(counters.class_pages[size_class], 1);
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments[kind], segment);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   queue_push_front(heap->queues[size_class], page);
   // A new page goes in front: the old current page (if any) loses first place.
   Page* old = heap->current[size_class];
   if (old != &empty_page) unset_current(heap, old);
   set_current(heap, size_class);
   return true;
+}
+
+// ---- retiring idle current pages ----------------------------------------------
+
+/// Slow paths between two looks at the current pages.
+constexpr std::uint32_t slow_paths_per_retire_check = 32;
+
+/// A class's current page stays when its last block is freed (its pin keeps
+/// it), which is right while the class is in use: an alloc/free loop never
+/// leaves the fast path. A current page found empty at two looks in a row,
+/// with nothing handed out in between, goes back to its segment, so that its
+/// slots serve other classes: a program whose sizes drift (buffers grown by
+/// realloc) otherwise keeps one half-touched page of every class it passed
+/// through, 512 KiB for a medium one.
+void retire_idle_current_pages(ThreadHeap* heap) noexcept {
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    Page* page = heap->current[size_class];
+    if (page == &empty_page) continue;
+    const std::uint32_t allocated = page->allocated;
+    if (page->used != 1 || heap->retire_snapshot[size_class] != allocated) {
+      heap->retire_snapshot[size_class] = allocated;
+      continue;
+    }
+    unset_current(heap, page);
+    queue_remove(heap->queues[size_class], page);
+    release_page(heap, page);
+    set_current(heap, size_class);
+    // The next current page (if any) starts with a fresh look.
+    heap->retire_snapshot[size_class] = heap->current[size_class]->allocated - 1;
+  }
+}
+
+void maybe_retire_idle_current_pages(ThreadHeap* heap) noexcept {
+  if (heap->retire_countdown != 0) {
+    --heap->retire_countdown;
+    return;
+  }
+  heap->retire_countdown = slow_paths_per_retire_check;
+  retire_idle_current_pages(heap);
 }
 
 // ---- heap life cycle ------------------------------------------------------------
@@ -457,6 +507,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
   }
   if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
   heap_maybe_purge(heap);
+  maybe_retire_idle_current_pages(heap);
   if (Page* drained = heap->current[size_class]; drained != &empty_page) publish_page(heap, drained);
   for (;;) {
     Page* page = heap->queues[size_class].first;
@@ -499,6 +550,7 @@ void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept {
 void free_slow(Page* page, void* pointer) noexcept {
   Block* block = static_cast<Block*>(pointer);
   Segment* segment = segment_of(pointer);
+  page -= page->span_offset;  // the fast path looked at the slot, not the page's first one
   if (segment->kind == SegmentKind::large || segment->kind == SegmentKind::huge) {
     large_free(segment, page, pointer, "free");
     return;
@@ -620,20 +672,18 @@ void heap_release_thread() noexcept {
     queue_remove(heap->full, page);
     abandon_page(heap, page);
   }
-  for (unsigned kind = 0; kind < 2; ++kind) {
-    while (heap->segments[kind] != nullptr) {
-      Segment* segment = heap->segments[kind];
-      segment_list_remove(heap->segments[kind], segment);
-      segment->owner = nullptr;
-      if (segment->used_pages == 0) {
-        segment_release(segment);
-        continue;
-      }
-      count(counters.segments_abandoned, 1);
-      LockGuard guard(abandoned_lock);
-      segment->next = abandoned[kind];
-      abandoned[kind] = segment;
+  while (heap->segments != nullptr) {
+    Segment* segment = heap->segments;
+    segment_list_remove(heap->segments, segment);
+    segment->owner = nullptr;
+    if (segment->used_pages == 0) {
+      segment_release(segment);
+      continue;
     }
+    count(counters.segments_abandoned, 1);
+    LockGuard guard(abandoned_lock);
+    segment->next = abandoned;
+    abandoned = segment;
   }
   thread_heap = &empty_heap;
   count(counters.heaps_in_use, -1);
@@ -672,20 +722,18 @@ void heap_purge_all() noexcept {
       }
       set_current(heap, size_class);
     }
-    for (unsigned kind = 0; kind < 2; ++kind) {
-      for (Segment* segment = heap->segments[kind]; segment != nullptr; segment = segment->next) {
-        segment_purge_pages(segment, 0, true);
-      }
+    for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+      segment_purge_pages(segment, 0, true);
     }
     heap_purge_free_blocks(heap, true);
   }
   // Abandoned segments: take in their remote frees, return what is empty.
-  for (unsigned kind = 0; kind < 2; ++kind) {
+  {
     Segment* list;
     {
       LockGuard guard(abandoned_lock);
-      list = abandoned[kind];
-      abandoned[kind] = nullptr;
+      list = abandoned;
+      abandoned = nullptr;
     }
     Segment* keep = nullptr;
     while (list != nullptr) {
@@ -711,8 +759,8 @@ void heap_purge_all() noexcept {
       LockGuard guard(abandoned_lock);
       Segment* tail = keep;
       while (tail->next != nullptr) tail = tail->next;
-      tail->next = abandoned[kind];
-      abandoned[kind] = keep;
+      tail->next = abandoned;
+      abandoned = keep;
     }
   }
   large_purge(0, true);

@@ -223,7 +223,7 @@ char* take_run(const Run& run, unsigned units, std::size_t rounded, bool zero, s
   segment->used_pages += units;
   char* block = reinterpret_cast<char*>(segment) + (std::size_t{run.first} << Config::large_unit_shift);
   set_block(&segment->pages[run.first], block, rounded);
-  segment->pages[run.first].reserved = units;
+  segment->pages[run.first].reserved = static_cast<std::uint16_t>(units);
   clear_unit_descriptors(segment, run.first + 1, run.first + units);
   const std::size_t end = std::size_t{run.first + units} << Config::large_unit_shift;
   if (end > segment->touched_end) segment->touched_end = end;
@@ -352,7 +352,7 @@ std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) 
   } else if (wanted < units) {
     return_units(segment, first + wanted, units - wanted);
   }
-  page->reserved = wanted;
+  page->reserved = static_cast<std::uint16_t>(wanted);
   page->block_size = rounded;
   count(counters.large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old));
   return rounded;

@@ -22,7 +22,7 @@ void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, s
   page->area = area;
   page->block_size = block;
   page->divisor_magic = UINT64_MAX / block + 1;
-  page->reserved = static_cast<std::uint32_t>(bytes / block);
+  page->reserved = static_cast<std::uint16_t>(bytes / block);
   page->size_class = static_cast<std::uint8_t>(size_class);
   page->quiet_allocated = 0;
   page->quiet_used = 0;

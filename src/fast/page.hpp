@@ -65,7 +65,11 @@ struct alignas(128) Page {
   Page* prev = nullptr;
   std::atomic<ThreadHeap*> owner{nullptr};///< owning heap; null when abandoned, free, large or huge
   std::size_t block_size = 0;        ///< bytes per block (usable bytes of a large or huge block)
-  std::uint32_t reserved = 0;        ///< blocks that fit in the page
+  std::uint16_t reserved = 0;        ///< blocks that fit in the page (units of a large run)
+  /// In a heap segment: the slots of the page's span (1 or medium_page_slots)
+  /// on its first descriptor, and on the others their distance back to it.
+  std::uint8_t span_slots = 0;
+  std::uint8_t span_offset = 0;
   /// `allocated` and `used` when the block purge last looked (purge.cpp): a
   /// page whose counts held still for a purge interval has quiet free blocks.
   std::uint32_t quiet_allocated = 0;

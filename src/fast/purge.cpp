@@ -101,10 +101,8 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
   // quarter of the delay late, and the scan runs a few times per delay.
   const std::uint64_t step = static_cast<std::uint64_t>(delay / 4 > 0 ? delay / 4 : 1);
   heap->next_purge_check_ms = now + step;
-  for (unsigned kind = 0; kind < 2; ++kind) {
-    for (Segment* segment = heap->segments[kind]; segment != nullptr; segment = segment->next) {
-      if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
-    }
+  for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+    if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
   }
   heap_purge_free_blocks(heap, false);
   large_purge(now, false);

@@ -31,8 +31,7 @@ std::size_t huge_cache_bytes = 0;
 
 unsigned shift_for(SegmentKind kind) noexcept {
   switch (kind) {
-    case SegmentKind::small: return Config::small_page_shift;
-    case SegmentKind::medium: return Config::medium_page_shift;
+    case SegmentKind::heap: return Config::small_page_shift;
     case SegmentKind::large: return Config::large_unit_shift;
     default: return Config::segment_shift;
   }
@@ -49,8 +48,8 @@ void format(Segment* segment, SegmentKind kind) noexcept {
   std::memset(static_cast<void*>(segment->pages), 0, sizeof(Page) * segment->page_count);
   segment->used_pages = 0;
   std::uint64_t all = segment->page_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << segment->page_count) - 1;
-  // Page 0 of a small segment, unit 0 of a large one, is the header itself.
-  if (kind == SegmentKind::small || kind == SegmentKind::large) all &= ~std::uint64_t{1};
+  // Slot 0 is the header itself.
+  all &= ~std::uint64_t{1};
   segment->free_pages = all;
   segment_reset_state(segment);
 }
@@ -200,44 +199,92 @@ void segment_release(Segment* segment) noexcept {
   platform::release(segment, segment_size);
 }
 
-char* segment_page_area(Segment* segment, unsigned index, std::size_t* bytes) noexcept {
-  const std::size_t page_bytes = std::size_t{1} << segment->page_shift;
-  char* start = reinterpret_cast<char*>(segment) + std::size_t{index} * page_bytes;
-  char* end = start + page_bytes;
-  if (index == 0) start = reinterpret_cast<char*>(segment) + segment_header_size;
-  *bytes = static_cast<std::size_t>(end - start);
-  return start;
+char* segment_page_area(Segment* segment, const Page* page, std::size_t* bytes) noexcept {
+  const auto index = static_cast<std::size_t>(page - segment->pages);
+  *bytes = std::size_t{page->span_slots} << segment->page_shift;
+  return reinterpret_cast<char*>(segment) + (index << segment->page_shift);
 }
 
-Page* segment_take_page(Segment* segment) noexcept {
-  if (segment->free_pages == 0) return nullptr;
-  // Prefer a page whose memory is still resident: no page faults, no growth.
-  std::uint64_t candidates = segment->free_pages & segment->dirty_pages;
-  const bool dirty = candidates != 0;
-  if (!dirty) candidates = segment->free_pages;
-  const unsigned index = static_cast<unsigned>(__builtin_ctzll(candidates));
-  const std::uint64_t bit = std::uint64_t{1} << index;
-  segment->free_pages &= ~bit;
-  segment->dirty_pages &= ~bit;
-  segment->expiring_pages &= ~bit;
+namespace {
+
+std::uint64_t span_mask(unsigned first, unsigned slots) noexcept {
+  const std::uint64_t ones = slots >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << slots) - 1;
+  return ones << first;
+}
+
+}  // namespace
+
+SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept {
+  std::uint64_t free = segment->free_pages;
+  const std::uint64_t dirty = free & segment->dirty_pages;
+  unsigned best = 64;
+  unsigned best_run = 65;
+  unsigned best_clean = slots + 1;
+  while (free != 0) {
+    const unsigned start = static_cast<unsigned>(__builtin_ctzll(free));
+    const std::uint64_t shifted = free >> start;
+    const unsigned length = shifted == ~std::uint64_t{0} >> start ? 64 - start
+                                                                  : static_cast<unsigned>(__builtin_ctzll(~shifted));
+    free &= ~span_mask(start, length);
+    if (length < slots) continue;
+    for (unsigned first = start; first + slots <= start + length; ++first) {
+      const unsigned clean = slots - static_cast<unsigned>(__builtin_popcountll(dirty & span_mask(first, slots)));
+      if (clean < best_clean || (clean == best_clean && length < best_run)) {
+        best = first;
+        best_run = length;
+        best_clean = clean;
+      }
+      if (slots == 1 && clean == 0) break;  // any resident slot of this run will do
+    }
+  }
+  return SpanChoice{best, best_clean};
+}
+
+Page* segment_take_page(Segment* segment, unsigned slots) noexcept {
+  const SpanChoice choice = segment_choose_span(segment, slots);
+  return choice.first < 64 ? segment_take_span(segment, choice.first, slots) : nullptr;
+}
+
+Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept {
+  const std::uint64_t dirty = segment->free_pages & segment->dirty_pages;
+  const std::uint64_t mask = span_mask(first, slots);
+  const unsigned clean = slots - static_cast<unsigned>(__builtin_popcountll(dirty & mask));
+  segment->free_pages &= ~mask;
+  segment->dirty_pages &= ~mask;
+  segment->expiring_pages &= ~mask;
   ++segment->used_pages;
-  const std::size_t page_end = (std::size_t{index} + 1) << segment->page_shift;
+  const std::size_t page_end = (std::size_t{first} + slots) << segment->page_shift;
   if (page_end > segment->touched_end) segment->touched_end = page_end;
-  if (!dirty) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{1} << segment->page_shift));
-  return &segment->pages[index];
+  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
+  Page* page = &segment->pages[first];
+  page->span_slots = static_cast<std::uint8_t>(slots);
+  page->span_offset = 0;
+  // The other slots' descriptors lead back to this one; owner_tag 0 sends a
+  // free that lands on them to the slow path, which follows span_offset.
+  for (unsigned offset = 1; offset < slots; ++offset) {
+    Page* inner = page + offset;
+    inner->span_offset = static_cast<std::uint8_t>(offset);
+    inner->span_slots = 0;
+    inner->in_use = false;
+    inner->owner_tag.store(0, std::memory_order_relaxed);
+  }
+  return page;
 }
 
 void segment_return_page(Segment* segment, Page* page) noexcept {
-  const unsigned index = static_cast<unsigned>(page - segment->pages);
-  const std::uint64_t bit = std::uint64_t{1} << index;
+  const unsigned first = static_cast<unsigned>(page - segment->pages);
+  const unsigned slots = page->span_slots;
+  const std::uint64_t mask = span_mask(first, slots);
   count(counters.class_pages[page->size_class], -1);
   page->in_use = false;
   page->in_full = false;
   page->owner.store(nullptr, std::memory_order_relaxed);
   page->owner_tag.store(0, std::memory_order_relaxed);
-  segment->free_pages |= bit;
+  for (unsigned offset = 1; offset < slots; ++offset) page[offset].span_offset = 0;
+  page->span_slots = 0;
+  segment->free_pages |= mask;
   --segment->used_pages;
-  segment_mark_dirty(segment, bit);
+  segment_mark_dirty(segment, mask);
 }
 
 void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept {

@@ -1,8 +1,11 @@
 // Segment: a 4 MiB region aligned to 4 MiB, obtained from the OS and cut into
-// pages of one kind (64 small pages, 8 medium pages, or 64 units of 64 KiB
-// that large blocks take in runs); huge blocks get a segment header in front
-// of their own mapping. Because segments are aligned to their size, masking a block's
-// address gives its segment header, and the page index is one shift away.
+// 64 slots of 64 KiB, the first of which is the header. A thread heap's
+// segment makes pages of its slots: a small page is one slot, a medium page a
+// span of eight; a large segment's slots (units) are taken by large blocks in
+// runs. Huge blocks get a segment header in front of their own mapping.
+// Because segments are aligned to their size, masking a block's address gives
+// its segment header, and the slot's descriptor is one shift away (then one
+// step back to the first descriptor of a medium page).
 //
 // The segment map is a byte per 4 MiB of address space saying whether a
 // segment header starts there and, if so, the shift from offset to page
@@ -19,7 +22,7 @@
 
 namespace globalloc::fast {
 
-enum class SegmentKind : std::uint8_t { small, medium, large, huge };
+enum class SegmentKind : std::uint8_t { heap, large, huge };
 
 struct Segment {
   SegmentKind kind;
@@ -30,8 +33,8 @@ struct Segment {
   std::uint8_t shard;  ///< large segments: the shard whose lock guards its units
   std::uint32_t page_count;
   std::uint32_t used_pages;
-  std::uint64_t free_pages;   ///< bit i: page (or large unit) i holds no blocks
-  std::uint64_t dirty_pages;  ///< free pages whose memory may still be resident
+  std::uint64_t free_pages;   ///< bit i: slot (large unit) i belongs to no page or block
+  std::uint64_t dirty_pages;  ///< free slots whose memory may still be resident
   /// The dirty pages purge_deadline_ms is for: those dirty when it was set.
   /// Pages freed later wait for the next deadline, so a page is purged one
   /// to two delays after it fell free, never at once.
@@ -69,10 +72,12 @@ inline Segment* segment_lookup(const void* address) noexcept {
   return segment_of(address);
 }
 
-/// Page descriptor of an address inside a registered segment.
+/// Page descriptor of an address inside a registered segment: the first
+/// descriptor of the page's span.
 inline Page* segment_page_of(Segment* segment, const void* address) noexcept {
   auto offset = reinterpret_cast<std::uintptr_t>(address) & segment_offset_mask;
-  return &segment->pages[offset >> segment->page_shift];
+  Page* slot = &segment->pages[offset >> segment->page_shift];
+  return slot - slot->span_offset;
 }
 
 /// Clears a segment header's purge state and links, which may hold a previous
@@ -106,7 +111,7 @@ inline void segment_list_remove(Segment*& head, Segment* segment) noexcept {
   segment->prev = nullptr;
 }
 
-/// A segment of `kind` (small, medium or large) from the cache or the OS, its
+/// A segment of `kind` (heap or large) from the cache or the OS, its
 /// pages all free and registered in the segment map. Null when out of memory.
 /// `want_touched`: bytes from the header the caller will use at once; the
 /// cache prefers a segment whose resident part already covers them (no page
@@ -138,14 +143,29 @@ void segment_guard_metadata(Segment* segment) noexcept;
 void segment_register(Segment* segment) noexcept;
 void segment_unregister(Segment* segment) noexcept;
 
-/// First free page of a small or medium segment, marked used; null when full.
-Page* segment_take_page(Segment* segment) noexcept;
+/// Where a page of `slots` slots would go in a heap segment: in the shortest
+/// run of free slots it fits (best fit keeps long runs whole for medium
+/// pages), at the position with the most resident slots. `first` is 64 when
+/// no run is long enough; `clean` counts the slots that would be faulted in.
+struct SpanChoice {
+  unsigned first;
+  unsigned clean;
+};
+SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept;
+
+/// Takes the span chosen above (slots first .. first + slots - 1) as a page.
+Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept;
+
+/// A page of `slots` free slots of a heap segment (1 for a small page,
+/// medium_page_slots for a medium one), marked used, preferring slots whose
+/// memory is still resident; null when no run of free slots is that long.
+Page* segment_take_page(Segment* segment, unsigned slots) noexcept;
 
 /// Start and length of a page's usable memory.
-char* segment_page_area(Segment* segment, unsigned index, std::size_t* bytes) noexcept;
+char* segment_page_area(Segment* segment, const Page* page, std::size_t* bytes) noexcept;
 
-/// Marks a page of a small or medium segment free again (its memory is
-/// purged later, or now when the purge delay is 0).
+/// Marks a page of a heap segment free again (its memory is purged later, or
+/// now when the purge delay is 0).
 void segment_return_page(Segment* segment, Page* page) noexcept;
 
 /// Marks free pages (or large units) dirty and starts their purge delay.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "fast/options.hpp"
@@ -115,10 +116,10 @@ TEST(Purge, APageFreedAfterTheDeadlineWasSetWaitsForItsOwnDelay) {
   const long saved = fast::purge_delay_ms();
   fast::set_purge_delay_ms(1000);
   fast::purge();  // empties the segment cache: the segment below is fresh, nothing in it dirty
-  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::small);
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::heap);
   ASSERT_NE(segment, nullptr);
-  fast::Page* first = fast::segment_take_page(segment);
-  fast::Page* second = fast::segment_take_page(segment);
+  fast::Page* first = fast::segment_take_page(segment, 1);
+  fast::Page* second = fast::segment_take_page(segment, 1);
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
   fast::count(fast::counters.class_pages[0], 2);  // segment_return_page counts them off
@@ -135,4 +136,25 @@ TEST(Purge, APageFreedAfterTheDeadlineWasSetWaitsForItsOwnDelay) {
   EXPECT_EQ(segment->purge_deadline_ms, 0u);
   fast::segment_release(segment);
   fast::set_purge_delay_ms(saved);
+}
+
+TEST(Purge, AnIdleClassGivesItsEmptyCurrentPageBack) {
+  // The current page of a class whose blocks are all freed stays while the
+  // class is in use, and goes back to its segment once the thread has taken
+  // slow paths for other classes for a while without touching it.
+  std::thread([] {
+    const unsigned idle = fast::class_of(40000);
+    const unsigned busy = fast::class_of(20000);
+    ASSERT_NE(idle, busy);
+    const std::int64_t pages_before = fast::counters.class_pages[idle].load();
+    void* block = fast::allocate(40000, 16);
+    ASSERT_NE(block, nullptr);
+    fast::deallocate(block);
+    EXPECT_EQ(fast::counters.class_pages[idle].load(), pages_before + 1);  // kept as the current page
+    // Each allocation of a 20000-byte block carves a new block: a slow path.
+    std::vector<void*> blocks;
+    for (int i = 0; i < 300; ++i) blocks.push_back(fast::allocate(20000, 16));
+    EXPECT_EQ(fast::counters.class_pages[idle].load(), pages_before);
+    for (void* each : blocks) fast::deallocate(each);
+  }).join();
 }

@@ -7,6 +7,7 @@
 
 #include "fast/heap.hpp"
 #include "fast/segment.hpp"
+#include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
 
 using namespace globalloc;
@@ -26,7 +27,9 @@ TEST(Segment, BlocksMapToTheirPage) {
       EXPECT_GE(page->block_size, size);
       EXPECT_GE(static_cast<char*>(block), page->area);
       EXPECT_EQ((static_cast<char*>(block) - page->area) % page->block_size, 0u);
-      EXPECT_EQ(segment->kind, size <= Config::small_block_max ? SegmentKind::small : SegmentKind::medium);
+      EXPECT_EQ(segment->kind, SegmentKind::heap);
+      EXPECT_EQ(page->span_slots, size <= Config::small_block_max ? 1u : Config::medium_page_slots);
+      EXPECT_EQ(page->span_offset, 0u);
       EXPECT_TRUE(fast::owns(block));
       blocks.push_back(block);
     }
@@ -52,6 +55,58 @@ TEST(Segment, InteriorPointerIsNotABlockStart) {
   fast::deallocate(block);
 }
 
+TEST(Segment, EverySlotOfAMediumPageLeadsToItsDescriptor) {
+  // A medium page spans several slots: an address in any of them finds the
+  // page's first descriptor, and frees through the others work.
+  std::vector<char*> blocks;
+  for (int i = 0; i < 40; ++i) {
+    char* block = static_cast<char*>(fast::allocate(40000, 16));
+    ASSERT_NE(block, nullptr);
+    Page* page = segment_page_of(segment_lookup(block), block);
+    EXPECT_TRUE(page->in_use);
+    EXPECT_EQ(page->span_offset, 0u);
+    EXPECT_EQ((block - page->area) % page->block_size, 0u);
+    EXPECT_EQ(fast::usable_size(block), page->block_size);
+    EXPECT_TRUE(fast::owns(block));
+    EXPECT_FALSE(fast::owns(block + 16));
+    blocks.push_back(block);
+  }
+  for (char* block : blocks) fast::deallocate(block);
+}
+
+TEST(Segment, SlotsFreedBySmallPagesServeMediumPages) {
+  // Small and medium pages share the slots of the heap's segments: slots
+  // that small pages gave back make a medium page without a new segment.
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::heap);
+  ASSERT_NE(segment, nullptr);
+  fast::Page* small[8];
+  for (auto& page : small) {
+    page = fast::segment_take_page(segment, 1);
+    ASSERT_NE(page, nullptr);
+    EXPECT_EQ(page->span_slots, 1u);
+  }
+  // Fill the rest (63 slots after the header), so only the small pages'
+  // slots can be taken later.
+  fast::Page* rest[6 + 7];
+  for (unsigned index = 0; index < 13; ++index) {
+    rest[index] = fast::segment_take_page(segment, index < 6 ? Config::medium_page_slots : 1);
+    ASSERT_NE(rest[index], nullptr);
+  }
+  EXPECT_EQ(fast::segment_take_page(segment, 1), nullptr);
+  fast::count(fast::counters.class_pages[0], 21);  // segment_return_page counts them off
+  for (auto* page : small) fast::segment_return_page(segment, page);
+  EXPECT_EQ(fast::segment_take_page(segment, Config::medium_page_slots + 1), nullptr);
+  fast::Page* medium = fast::segment_take_page(segment, Config::medium_page_slots);
+  ASSERT_EQ(medium, small[0]);
+  for (unsigned offset = 1; offset < Config::medium_page_slots; ++offset) EXPECT_EQ(medium[offset].span_offset, offset);
+  fast::segment_return_page(segment, medium);
+  for (unsigned offset = 1; offset < Config::medium_page_slots; ++offset) EXPECT_EQ(medium[offset].span_offset, 0u);
+  for (auto* page : rest) fast::segment_return_page(segment, page);
+  EXPECT_EQ(segment->used_pages, 0u);
+  segment->purge_deadline_ms = 0;
+  fast::segment_release(segment);
+}
+
 TEST(Segment, PageCarvesLazily) {
   // A page hands out blocks from carved batches: a single allocation of a
   // fresh class must not carve the whole 64 KiB page.
@@ -66,15 +121,20 @@ TEST(SegmentDeathTest, MetadataGuardStopsAnUnderflowIntoTheHeader) {
   // A segment made after guards are on has an inaccessible page right before
   // its first block: a write backwards out of that block faults.
   fast::segment_set_metadata_guards(true);
-  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::medium);
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::heap);
   ASSERT_NE(segment, nullptr);
   ASSERT_TRUE(segment->metadata_guarded);
+  fast::Page* page = fast::segment_take_page(segment, Config::medium_page_slots);
+  ASSERT_EQ(page, &segment->pages[1]);
   std::size_t bytes = 0;
-  char* first_block = fast::segment_page_area(segment, 0, &bytes);
+  char* first_block = fast::segment_page_area(segment, page, &bytes);
+  EXPECT_EQ(bytes, fast::medium_page_size);
   ASSERT_GT(bytes, 0u);
   first_block[0] = 1;  // user data is writable
   EXPECT_DEATH(static_cast<volatile char*>(first_block)[-1] = 1, "");
   // The header itself stays readable and writable.
+  fast::count(fast::counters.class_pages[0], 1);  // segment_return_page counts it off
+  fast::segment_return_page(segment, page);
   segment->purge_deadline_ms = 0;
   fast::segment_set_metadata_guards(false);
   fast::segment_release(segment);
