@@ -10,6 +10,7 @@
 // keeps one page cached without any extra test.
 #include "fast/heap.hpp"
 
+#include <cstring>
 #include <new>
 
 #include "fast/large.hpp"
@@ -75,6 +76,7 @@ void add_owned(std::atomic<T>& counter, T delta) noexcept {
 /// the heap's counts (to the orphan counts without a heap) and counts the
 /// popped bytes against the heap's sampling countdown.
 void publish_page(ThreadHeap* heap, Page* page) noexcept {
+  if (page->size_class == large_page_class) return;  // counted as a large block
   const std::uint32_t allocated = page->allocated;
   const std::uint32_t popped = allocated - page->published_allocated;
   const std::uint32_t pin = heap != nullptr && heap->current[page->size_class] == page ? 1 : 0;
@@ -428,6 +430,19 @@ void maybe_retire_idle_current_pages(ThreadHeap* heap) noexcept {
   retire_idle_current_pages(heap);
 }
 
+// ---- large blocks in a heap's slots ------------------------------------------------
+
+/// Large blocks take heap slots up to this many (2 MiB); bigger ones go to
+/// the shared large segments, which can also grow them in place.
+constexpr unsigned heap_large_slots_max = 32;
+
+/// The owner frees a large block of its slots (local free or delayed remote free).
+void free_large_page(ThreadHeap* heap, Page* page) noexcept {
+  page->used = 0;
+  queue_remove(heap->full, page);
+  release_page(heap, page);
+}
+
 // ---- heap life cycle ------------------------------------------------------------
 
 ThreadHeap* create_heap() noexcept {
@@ -534,6 +549,10 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
 }
 
 void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept {
+  if (page->size_class == large_page_class) [[unlikely]] {
+    free_large_page(heap, page);
+    return;
+  }
   if (page->in_full) move_from_full(heap, page);
   block->encoded_next = page->encode(page->local_free);
   page->local_free = block;
@@ -556,6 +575,12 @@ void free_slow(Page* page, void* pointer) noexcept {
     return;
   }
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  if (!page->in_use && address == reinterpret_cast<std::uintptr_t>(page->area)) {
+    // The first block of a page that went back to its segment when that
+    // block was freed (a large block of the heap's slots, most often).
+    if constexpr (Config::mitigations.detect_double_free) report_double_free(pointer, "free");
+    return;
+  }
   if (!page->in_use || address < reinterpret_cast<std::uintptr_t>(page->area) || !page_is_block_start(page, address) ||
       (address - reinterpret_cast<std::uintptr_t>(page->area)) / page->block_size >= page->capacity.load(std::memory_order_relaxed)) {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
@@ -582,6 +607,83 @@ void free_slow(Page* page, void* pointer) noexcept {
     if (((link ^ address) >> Config::segment_shift) == 0) check_double_free(page, pointer);
   }
   heap_free_local(heap, page, block);
+}
+
+void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noexcept {
+  const unsigned slots = static_cast<unsigned>((rounded + small_page_size - 1) >> Config::small_page_shift);
+  if (slots > heap_large_slots_max) return nullptr;
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) {
+    heap = create_heap();
+    if (heap == nullptr) return nullptr;
+  }
+  Segment* segment = nullptr;
+  SpanChoice choice{64, slots + 1};
+  for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
+       candidate = candidate->next) {
+    const SpanChoice found = segment_choose_span(candidate, slots);
+    if (found.first < 64 && found.clean < choice.clean) {
+      choice = found;
+      segment = candidate;
+      if (found.clean == 0) break;
+    }
+  }
+  if (segment == nullptr) {
+    segment = segment_acquire(SegmentKind::heap, segment_header_size + (std::size_t{slots} << Config::small_page_shift));
+    if (segment == nullptr) return nullptr;
+    segment->owner = heap;
+    segment_list_push_front(heap->segments, segment);
+    choice = segment_choose_span(segment, slots);
+  }
+  Page* page = segment_take_span(segment, choice.first, slots);
+  char* block = reinterpret_cast<char*>(segment) + (std::size_t{choice.first} << Config::small_page_shift);
+  // The usable size is what usable_size_for predicts for large blocks (whole
+  // OS pages), not the whole span.
+  const std::size_t usable = rounded;
+  // One block, always "full": a local free takes the slow path, and a remote
+  // free reaches the owner through its delayed list (the notify bit is set).
+  page->free = page->sentinel();
+  page->local_free = page->sentinel();
+  page->key = mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40);
+  page->area = block;
+  page->block_size = usable;
+  page->divisor_magic = UINT64_MAX / usable + 1;
+  page->used = 1;
+  page->allocated = 1;
+  page->published_allocated = 1;
+  page->published_used = 0;
+  page->capacity.store(1, std::memory_order_relaxed);
+  page->reserved = 1;
+  page->size_class = large_page_class;
+  page->sampled_blocks.store(0, std::memory_order_relaxed);
+  page->quiet_checks = 0;
+  page->remote.store(remote_notify_bit, std::memory_order_relaxed);
+  page->in_use = true;
+  page->in_full = true;
+  page->owner.store(heap, std::memory_order_release);
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | owner_tag_full, std::memory_order_relaxed);
+  add_owned(heap->page_count, std::int64_t{1});
+  queue_push_back(heap->full, page);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+  count(counters.large_blocks, 1);
+  count(counters.large_bytes, static_cast<std::int64_t>(usable));
+  if (zero) std::memset(block, 0, size);  // resident slots may hold old data
+  return block;
+}
+
+std::size_t heap_resize_large(Page* page, std::size_t new_size) noexcept {
+  const std::size_t old = page->block_size;
+  const std::size_t os_page = platform::page_size();
+  if (new_size <= old || new_size > large_block_max) return old;  // shrinking keeps the span
+  if (page->owner.load(std::memory_order_relaxed) != thread_heap) return old;  // only the owner changes its slots
+  const std::size_t rounded = (new_size + os_page - 1) & ~(os_page - 1);
+  const unsigned slots = static_cast<unsigned>((rounded + small_page_size - 1) >> Config::small_page_shift);
+  Segment* segment = segment_of(page);
+  if (!segment_grow_span(segment, page, slots)) return old;
+  page->block_size = rounded;
+  page->divisor_magic = UINT64_MAX / rounded + 1;
+  count(counters.large_bytes, static_cast<std::int64_t>(rounded - old));
+  return rounded;
 }
 
 void heap_note_sampled_free(Page* page, void* block) noexcept {

@@ -97,6 +97,19 @@ struct ThreadHeap {
 /// A local free whose page became empty (not the current page): give it back.
 [[gnu::noinline]] void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept;
 
+/// A large block (`rounded` bytes, whole OS pages, alignment at most a
+/// slot) made of free slots of the calling thread's segments, when a span
+/// of them is still entirely resident: memory that small and medium pages
+/// gave back then serves large blocks without page faults or growth, and
+/// the other way round once it is freed. Null when no such span exists (the
+/// caller uses the shared large segments).
+void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noexcept;
+
+/// Resizes a large block of a heap's slots without moving it (growing over
+/// free slots after it; only its owner thread may); returns the usable size
+/// afterwards, the old one when it cannot.
+std::size_t heap_resize_large(Page* page, std::size_t new_size) noexcept;
+
 /// Frees a block of one of `heap`'s pages from the owning thread (used by the
 /// delayed-free list and the slow paths).
 void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept;

@@ -258,6 +258,9 @@ void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zer
   const unsigned step = alignment_step(alignment);
   const unsigned units = units_for(rounded);
   if (step + units > units_per_segment) return huge_allocate(rounded, alignment, zero);
+  if (alignment <= large_unit_size) {
+    if (void* block = heap_allocate_large(rounded, zero, size)) return block;
+  }
 
   Shard& shard = shard_of_thread();
   char* block;

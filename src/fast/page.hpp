@@ -35,6 +35,10 @@ inline constexpr std::uintptr_t remote_notify_bit = 1;
 inline constexpr std::uintptr_t owner_tag_full = 1;     ///< the page is in the full queue
 inline constexpr std::uintptr_t owner_tag_sampled = 2;  ///< the page holds recorded blocks
 
+/// Page::size_class of a page of a heap segment that holds one large block
+/// (heap.cpp: heap_allocate_large); such a page is in no class queue.
+inline constexpr std::uint8_t large_page_class = 255;
+
 struct alignas(128) Page {
   // Hot fields: the allocation and free fast paths read only this cache line.
   void* free = nullptr;                              ///< ends at sentinel()

@@ -271,11 +271,41 @@ Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexce
   return page;
 }
 
+bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept {
+  const unsigned first = static_cast<unsigned>(page - segment->pages);
+  const unsigned old_slots = page->span_slots;
+  if (slots <= old_slots) return true;
+  if (first + slots > segment->page_count) return false;
+  const std::uint64_t extra = span_mask(first + old_slots, slots - old_slots);
+  if ((segment->free_pages & extra) != extra) return false;
+  const unsigned clean = slots - old_slots - static_cast<unsigned>(__builtin_popcountll(segment->dirty_pages & extra));
+  segment->free_pages &= ~extra;
+  segment->dirty_pages &= ~extra;
+  segment->expiring_pages &= ~extra;
+  const std::size_t page_end = (std::size_t{first} + slots) << segment->page_shift;
+  if (page_end > segment->touched_end) segment->touched_end = page_end;
+  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
+  for (unsigned offset = old_slots; offset < slots; ++offset) {
+    Page* inner = page + offset;
+    inner->span_offset = static_cast<std::uint8_t>(offset);
+    inner->span_slots = 0;
+    inner->in_use = false;
+    inner->owner_tag.store(0, std::memory_order_relaxed);
+  }
+  page->span_slots = static_cast<std::uint8_t>(slots);
+  return true;
+}
+
 void segment_return_page(Segment* segment, Page* page) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const unsigned slots = page->span_slots;
   const std::uint64_t mask = span_mask(first, slots);
-  count(counters.class_pages[page->size_class], -1);
+  if (page->size_class == large_page_class) {
+    count(counters.large_blocks, -1);
+    count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
+  } else {
+    count(counters.class_pages[page->size_class], -1);
+  }
   page->in_use = false;
   page->in_full = false;
   page->owner.store(nullptr, std::memory_order_relaxed);

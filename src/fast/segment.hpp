@@ -156,6 +156,10 @@ SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept;
 /// Takes the span chosen above (slots first .. first + slots - 1) as a page.
 Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept;
 
+/// Grows a page's span to `slots` slots over the free slots after it; false
+/// (and nothing changed) when they are not all free.
+bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept;
+
 /// A page of `slots` free slots of a heap segment (1 for a small page,
 /// medium_page_slots for a medium one), marked used, preferring slots whose
 /// memory is still resident; null when no run of free slots is that long.

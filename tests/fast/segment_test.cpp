@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <thread>
 #include <vector>
 
 #include "fast/heap.hpp"
@@ -138,4 +140,50 @@ TEST(SegmentDeathTest, MetadataGuardStopsAnUnderflowIntoTheHeader) {
   segment->purge_deadline_ms = 0;
   fast::segment_set_metadata_guards(false);
   fast::segment_release(segment);
+}
+
+TEST(Segment, LargeBlocksAndPagesShareAThreadsSlots) {
+  // A large block up to 2 MiB is a span of the thread's own slots: when it
+  // is freed, small pages reuse those slots, and a block freed by another
+  // thread goes back through the owner.
+  std::thread([] {
+    char* large = static_cast<char*>(fast::allocate(300000, 16));
+    ASSERT_NE(large, nullptr);
+    Segment* segment = segment_lookup(large);
+    ASSERT_NE(segment, nullptr);
+    EXPECT_EQ(segment->kind, SegmentKind::heap);
+    Page* page = segment_page_of(segment, large);
+    EXPECT_EQ(page->area, large);
+    EXPECT_EQ(page->size_class, fast::large_page_class);
+    EXPECT_EQ(segment_page_of(segment, large + 200000), page);  // a later slot leads back
+    EXPECT_EQ(fast::usable_size(large), fast::usable_size_for(300000, 16));
+    EXPECT_FALSE(fast::owns(large + 4096));
+    std::memset(large, 7, 300000);
+    // Grows in place over the free slots after it.
+    EXPECT_GE(fast::resize_in_place(large, 600000), 600000u);
+    std::memset(large, 8, 600000);
+    const unsigned first_slot = static_cast<unsigned>(page - segment->pages);
+    fast::deallocate(large);
+    EXPECT_NE(segment->free_pages >> first_slot & 1, 0u);
+    // Its slots are resident and free: small pages take them before untouched ones.
+    std::vector<void*> blocks;
+    bool reused = false;
+    for (int i = 0; i < 4000 && !reused; ++i) {
+      void* block = fast::allocate(4000, 16);
+      blocks.push_back(block);
+      reused = segment_lookup(block) == segment &&
+               static_cast<unsigned>(segment_page_of(segment, block) - segment->pages) == first_slot;
+    }
+    EXPECT_TRUE(reused);
+    for (void* block : blocks) fast::deallocate(block);
+
+    // Freed by another thread: the owner takes the slots back on its slow path.
+    char* shared = static_cast<char*>(fast::allocate(200000, 16));
+    ASSERT_NE(shared, nullptr);
+    std::memset(shared, 9, 200000);
+    Page* shared_page = segment_page_of(segment_lookup(shared), shared);
+    std::thread([shared] { fast::deallocate(shared); }).join();
+    for (int i = 0; i < 200; ++i) fast::deallocate(fast::allocate(20000 + i * 8, 16));
+    EXPECT_FALSE(shared_page->in_use);
+  }).join();
 }
