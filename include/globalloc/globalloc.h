@@ -44,7 +44,7 @@ typedef struct globalloc_stats {
   uint64_t bytes_purged_total;   /**< bytes returned to the OS, ever */
   uint64_t purge_operations_total; /**< times a range was returned to the OS, ever */
   uint64_t pages_in_use;         /**< pages serving the small and medium size classes */
-  uint64_t large_blocks;         /**< live large blocks (one per segment) */
+  uint64_t large_blocks;         /**< live large blocks (above 64 KiB, up to a segment) */
   uint64_t large_bytes;          /**< bytes of the live large blocks (rounded up to whole OS pages) */
   uint64_t huge_blocks;          /**< live huge blocks (mapped on their own) */
   uint64_t huge_bytes;           /**< bytes of the live huge blocks (rounded up to whole OS pages) */
