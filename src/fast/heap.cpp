@@ -619,14 +619,20 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   }
   Segment* segment = nullptr;
   SpanChoice choice{64, slots + 1};
-  for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
-       candidate = candidate->next) {
-    const SpanChoice found = segment_choose_span(candidate, slots);
-    if (found.first < 64 && found.clean < choice.clean) {
-      choice = found;
-      segment = candidate;
-      if (found.clean == 0) break;
+  // A segment an exited thread left behind is taken over before a new one
+  // (as add_page does): its free slots are as good as ours.
+  for (bool adopted = false;;) {
+    for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
+         candidate = candidate->next) {
+      const SpanChoice found = segment_choose_span(candidate, slots);
+      if (found.first < 64 && found.clean < choice.clean) {
+        choice = found;
+        segment = candidate;
+        if (found.clean == 0) break;
+      }
     }
+    if (segment != nullptr || adopted || !adopt_abandoned(heap)) break;
+    adopted = true;
   }
   if (segment == nullptr) {
     segment = segment_acquire(SegmentKind::heap, segment_header_size + (std::size_t{slots} << Config::small_page_shift));
