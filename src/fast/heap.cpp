@@ -192,6 +192,14 @@ void queue_remove(PageQueue& queue, Page* page) noexcept {
   page->prev = nullptr;
 }
 
+static_assert(class_count <= 128, "current_classes has two words");
+
+void mark_current_class(ThreadHeap* heap, unsigned size_class, bool has_page) noexcept {
+  const std::uint64_t bit = std::uint64_t{1} << (size_class & 63);
+  std::uint64_t& word = heap->current_classes[size_class >> 6];
+  word = has_page ? word | bit : word & ~bit;
+}
+
 /// Makes the class's first queued page its current page (pinned) and points
 /// the fast-path tables at it. The previous current page must already have
 /// been unpinned by whoever took it out of first place.
@@ -201,6 +209,7 @@ void set_current(ThreadHeap* heap, unsigned size_class) noexcept {
   if (heap->current[size_class] != page) {
     if (page != &empty_page) ++page->used;
     heap->current[size_class] = page;
+    mark_current_class(heap, size_class, page != &empty_page);
   }
   const std::size_t size = class_size(size_class);
   if (size <= Config::direct_size_max) {
@@ -230,6 +239,7 @@ void unset_current(ThreadHeap* heap, Page* page) noexcept {
   publish_page(heap, page);
   --page->used;
   heap->current[page->size_class] = &empty_page;  // set_current below re-points the tables
+  mark_current_class(heap, page->size_class, false);
 }
 
 // ---- segments of a heap ----------------------------------------------------
@@ -403,21 +413,29 @@ constexpr std::uint32_t slow_paths_per_retire_check = 32;
 /// slots serve other classes: a program whose sizes drift (buffers grown by
 /// realloc) otherwise keeps one half-touched page of every class it passed
 /// through, 512 KiB for a medium one.
+void retire_if_idle(ThreadHeap* heap, unsigned size_class) noexcept {
+  Page* page = heap->current[size_class];
+  const std::uint32_t allocated = page->allocated;
+  if (page->used != 1 || heap->retire_snapshot[size_class] != allocated) {
+    heap->retire_snapshot[size_class] = allocated;
+    return;
+  }
+  unset_current(heap, page);
+  queue_remove(heap->queues[size_class], page);
+  release_page(heap, page);
+  set_current(heap, size_class);
+  // The next current page (if any) starts with a fresh look.
+  heap->retire_snapshot[size_class] = heap->current[size_class]->allocated - 1;
+}
+
+/// Looks at the classes that have a current page (a bit set in
+/// current_classes), not at all of them.
 void retire_idle_current_pages(ThreadHeap* heap) noexcept {
-  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
-    Page* page = heap->current[size_class];
-    if (page == &empty_page) continue;
-    const std::uint32_t allocated = page->allocated;
-    if (page->used != 1 || heap->retire_snapshot[size_class] != allocated) {
-      heap->retire_snapshot[size_class] = allocated;
-      continue;
+  const std::uint64_t classes[2] = {heap->current_classes[0], heap->current_classes[1]};
+  for (unsigned word = 0; word < 2; ++word) {
+    for (std::uint64_t left = classes[word]; left != 0; left &= left - 1) {
+      retire_if_idle(heap, word * 64 + static_cast<unsigned>(__builtin_ctzll(left)));
     }
-    unset_current(heap, page);
-    queue_remove(heap->queues[size_class], page);
-    release_page(heap, page);
-    set_current(heap, size_class);
-    // The next current page (if any) starts with a fresh look.
-    heap->retire_snapshot[size_class] = heap->current[size_class]->allocated - 1;
   }
 }
 

@@ -45,6 +45,8 @@ struct ThreadHeap {
   /// each class's current page had handed out at the last look.
   std::uint32_t retire_countdown;
   std::uint32_t retire_snapshot[class_count];
+  /// Bit c set while class c has a current page: what the look walks.
+  std::uint64_t current_classes[2];
   std::uint64_t next_purge_check_ms;
   std::uint32_t purge_check_countdown;  ///< slow paths until the next clock read
   std::uintptr_t key_seed;
@@ -69,7 +71,7 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, retire_countdown{0}, retire_snapshot{}, next_purge_check_ms{0}, purge_check_countdown{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0},
         key_seed{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;

@@ -88,13 +88,14 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
 }
 
 void heap_maybe_purge(ThreadHeap* heap) noexcept {
-  const long delay = purge_delay_ms();
-  if (delay <= 0) return;  // 0 purges eagerly when pages fall free; negative never
+  // The countdown first: it is all most slow paths pay here.
   if (heap->purge_check_countdown != 0) {
     --heap->purge_check_countdown;
     return;
   }
   heap->purge_check_countdown = slow_paths_per_clock_read;
+  const long delay = purge_delay_ms();
+  if (delay <= 0) return;  // 0 purges eagerly when pages fall free; negative never
   const std::uint64_t now = platform::monotonic_milliseconds();
   if (now < heap->next_purge_check_ms) return;
   // Check again after a fraction of the delay: a page is purged at most a
