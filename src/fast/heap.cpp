@@ -691,7 +691,8 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   count(counters.large_blocks, 1);
   count(counters.large_bytes, static_cast<std::int64_t>(usable));
-  if (zero) std::memset(block, 0, size);  // resident slots may hold old data
+  // Slots that were never touched (or were purged) read as zeros already.
+  if (zero && choice.clean < slots) std::memset(block, 0, size);
   return block;
 }
 
