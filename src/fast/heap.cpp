@@ -52,6 +52,14 @@ std::uintptr_t mix(std::uintptr_t value) noexcept {
   return value;
 }
 
+/// The XOR key of a page's links: per page and per process. Bit 40 keeps a
+/// bit above the segment offset bits set, so a plain pointer into the
+/// segment (live data) never decodes to an address in it, which is what the
+/// double-free check relies on (page.hpp).
+std::uintptr_t page_key(const Page* page) noexcept {
+  return mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40);
+}
+
 // ---- statistics and sampling -------------------------------------------------
 
 /// Counts of exited threads' heaps, and of pages no heap owned when published.
@@ -358,36 +366,51 @@ bool adopt_abandoned(ThreadHeap* heap) noexcept {
   return true;
 }
 
-/// Adds a page for `size_class` to the heap: free slots of one of its
-/// segments, or of an adopted segment, or of a new one. False when out of memory.
-bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
-  const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
-  // Segments with free slots come first. The span that needs the fewest
-  // page faults wins: memory another page gave back is reused before
-  // untouched memory grows the footprint.
+/// The heap's segment with room for a span of `slots` that needs the fewest
+/// page faults (`best` says where): memory another page gave back is reused
+/// before untouched memory grows the footprint. Segments with free slots
+/// come first in the list. Null when none has room.
+Segment* find_span(ThreadHeap* heap, unsigned slots, SpanChoice* best) noexcept {
   Segment* segment = nullptr;
-  SpanChoice best{64, slots + 1};
+  *best = SpanChoice{64, slots + 1};
   for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
        candidate = candidate->next) {
     const SpanChoice choice = segment_choose_span(candidate, slots);
-    if (choice.first < 64 && choice.clean < best.clean) {
-      best = choice;
+    if (choice.first < 64 && choice.clean < best->clean) {
+      *best = choice;
       segment = candidate;
       if (choice.clean == 0) break;
     }
   }
+  return segment;
+}
+
+/// A segment from the cache or the OS (the most resident one when the caller
+/// will touch `want_touched` bytes at once), owned by the heap from now on.
+Segment* acquire_heap_segment(ThreadHeap* heap, std::size_t want_touched) noexcept {
+  Segment* segment = segment_acquire(SegmentKind::heap, want_touched);
+  if (segment == nullptr) return nullptr;
+  segment->owner = heap;
+  segment_list_push_front(heap->segments, segment);
+  return segment;
+}
+
+/// Adds a page for `size_class` to the heap: free slots of one of its
+/// segments, or of an adopted segment, or of a new one. False when out of memory.
+bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
+  const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
+  SpanChoice best;
+  Segment* segment = find_span(heap, slots, &best);
   Page* page = segment != nullptr ? segment_take_span(segment, best.first, slots) : nullptr;
   if (page == nullptr) {
     if (adopt_abandoned(heap)) return true;  // the caller looks at the queues again
-    segment = segment_acquire(SegmentKind::heap);
+    segment = acquire_heap_segment(heap, 0);
     if (segment == nullptr) return false;
-    segment->owner = heap;
-    segment_list_push_front(heap->segments, segment);
     page = segment_take_page(segment, slots);
   }
   std::size_t bytes = 0;
   char* area = segment_page_area(segment, page, &bytes);
-  page_init(page, area, bytes, size_class, mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40));
+  page_init(page, area, bytes, size_class, page_key(page));
   page->owner.store(heap, std::memory_order_release);
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
@@ -635,28 +658,14 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
-  Segment* segment = nullptr;
-  SpanChoice choice{64, slots + 1};
+  SpanChoice choice;
+  Segment* segment = find_span(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
   // (as add_page does): its free slots are as good as ours.
-  for (bool adopted = false;;) {
-    for (Segment* candidate = heap->segments; candidate != nullptr && candidate->free_pages != 0;
-         candidate = candidate->next) {
-      const SpanChoice found = segment_choose_span(candidate, slots);
-      if (found.first < 64 && found.clean < choice.clean) {
-        choice = found;
-        segment = candidate;
-        if (found.clean == 0) break;
-      }
-    }
-    if (segment != nullptr || adopted || !adopt_abandoned(heap)) break;
-    adopted = true;
-  }
+  if (segment == nullptr && adopt_abandoned(heap)) segment = find_span(heap, slots, &choice);
   if (segment == nullptr) {
-    segment = segment_acquire(SegmentKind::heap, segment_header_size + (std::size_t{slots} << Config::small_page_shift));
+    segment = acquire_heap_segment(heap, segment_header_size + (std::size_t{slots} << Config::small_page_shift));
     if (segment == nullptr) return nullptr;
-    segment->owner = heap;
-    segment_list_push_front(heap->segments, segment);
     choice = segment_choose_span(segment, slots);
   }
   Page* page = segment_take_span(segment, choice.first, slots);
@@ -668,7 +677,7 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   // free reaches the owner through its delayed list (the notify bit is set).
   page->free = page->sentinel();
   page->local_free = page->sentinel();
-  page->key = mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40);
+  page->key = page_key(page);
   page->area = block;
   page->block_size = usable;
   page->divisor_magic = UINT64_MAX / usable + 1;

@@ -148,8 +148,8 @@ void segment_unregister(Segment* segment) noexcept;
 /// pages), at the position with the most resident slots. `first` is 64 when
 /// no run is long enough; `clean` counts the slots that would be faulted in.
 struct SpanChoice {
-  unsigned first;
-  unsigned clean;
+  unsigned first = 64;
+  unsigned clean = 0;
 };
 SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept;
 
