@@ -212,6 +212,30 @@ std::uint64_t span_mask(unsigned first, unsigned slots) noexcept {
   return ones << first;
 }
 
+/// Marks the free slots `from` .. `to` - 1 of `page`'s span (counted from
+/// its first slot) used, and points their descriptors back at the page:
+/// owner_tag 0 sends a free that lands on them to the slow path, which
+/// follows span_offset.
+void claim_slots(Segment* segment, Page* page, unsigned from, unsigned to) noexcept {
+  const unsigned first = static_cast<unsigned>(page - segment->pages);
+  const std::uint64_t mask = span_mask(first + from, to - from);
+  const unsigned clean = to - from - static_cast<unsigned>(__builtin_popcountll(segment->dirty_pages & mask));
+  segment->free_pages &= ~mask;
+  segment->dirty_pages &= ~mask;
+  segment->expiring_pages &= ~mask;
+  const std::size_t page_end = (std::size_t{first} + to) << segment->page_shift;
+  if (page_end > segment->touched_end) segment->touched_end = page_end;
+  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
+  for (unsigned offset = from > 0 ? from : 1; offset < to; ++offset) {
+    Page* inner = page + offset;
+    inner->span_offset = static_cast<std::uint8_t>(offset);
+    inner->span_slots = 0;
+    inner->in_use = false;
+    inner->owner_tag.store(0, std::memory_order_relaxed);
+  }
+  page->span_slots = static_cast<std::uint8_t>(to);
+}
+
 }  // namespace
 
 SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept {
@@ -246,28 +270,10 @@ Page* segment_take_page(Segment* segment, unsigned slots) noexcept {
 }
 
 Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept {
-  const std::uint64_t dirty = segment->free_pages & segment->dirty_pages;
-  const std::uint64_t mask = span_mask(first, slots);
-  const unsigned clean = slots - static_cast<unsigned>(__builtin_popcountll(dirty & mask));
-  segment->free_pages &= ~mask;
-  segment->dirty_pages &= ~mask;
-  segment->expiring_pages &= ~mask;
-  ++segment->used_pages;
-  const std::size_t page_end = (std::size_t{first} + slots) << segment->page_shift;
-  if (page_end > segment->touched_end) segment->touched_end = page_end;
-  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
   Page* page = &segment->pages[first];
-  page->span_slots = static_cast<std::uint8_t>(slots);
   page->span_offset = 0;
-  // The other slots' descriptors lead back to this one; owner_tag 0 sends a
-  // free that lands on them to the slow path, which follows span_offset.
-  for (unsigned offset = 1; offset < slots; ++offset) {
-    Page* inner = page + offset;
-    inner->span_offset = static_cast<std::uint8_t>(offset);
-    inner->span_slots = 0;
-    inner->in_use = false;
-    inner->owner_tag.store(0, std::memory_order_relaxed);
-  }
+  claim_slots(segment, page, 0, slots);
+  ++segment->used_pages;
   return page;
 }
 
@@ -278,21 +284,7 @@ bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept {
   if (first + slots > segment->page_count) return false;
   const std::uint64_t extra = span_mask(first + old_slots, slots - old_slots);
   if ((segment->free_pages & extra) != extra) return false;
-  const unsigned clean = slots - old_slots - static_cast<unsigned>(__builtin_popcountll(segment->dirty_pages & extra));
-  segment->free_pages &= ~extra;
-  segment->dirty_pages &= ~extra;
-  segment->expiring_pages &= ~extra;
-  const std::size_t page_end = (std::size_t{first} + slots) << segment->page_shift;
-  if (page_end > segment->touched_end) segment->touched_end = page_end;
-  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
-  for (unsigned offset = old_slots; offset < slots; ++offset) {
-    Page* inner = page + offset;
-    inner->span_offset = static_cast<std::uint8_t>(offset);
-    inner->span_slots = 0;
-    inner->in_use = false;
-    inner->owner_tag.store(0, std::memory_order_relaxed);
-  }
-  page->span_slots = static_cast<std::uint8_t>(slots);
+  claim_slots(segment, page, old_slots, slots);
   return true;
 }
 
