@@ -4,6 +4,8 @@
 // page faults they cost anyway).
 #include "hardening/guarded_blocks.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdint>
 
@@ -161,9 +163,25 @@ void purge_old_locked(std::uint64_t now_ms) noexcept {
   }
 }
 
+// fork() while another thread holds the registry lock would leave it taken
+// in the child: the forking thread takes it first and releases it on both
+// sides. The registry never takes another lock while holding its own, so its
+// place in the order of fork handlers does not matter.
+void fork_prepare() noexcept { registry.lock(); }
+void fork_parent() noexcept { registry.unlock(); }
+void fork_child() noexcept { registry.unlock(); }
+
+void install_fork_handlers_once() noexcept {
+  static constinit std::atomic<bool> installed{false};
+  if (installed.load(std::memory_order_acquire) || installed.exchange(true, std::memory_order_acq_rel)) return;
+  // pthread_atfork fills a static table in glibc and does not allocate.
+  ::pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 }  // namespace
 
 void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool* fresh) noexcept {
+  install_fork_handlers_once();
   const std::size_t page = platform::page_size();
   if (align < 16) align = 16;
   if (size > (std::size_t{1} << 46) || before > page || align > (std::size_t{1} << 30)) return nullptr;

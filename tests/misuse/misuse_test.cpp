@@ -10,6 +10,12 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <atomic>
+#include <chrono>
 
 #ifdef GLOBALLOC_MISUSE_HARDENED
 #include "globalloc/hardened_allocator.hpp"
@@ -292,6 +298,52 @@ TEST(Misuse, LargeBlocksWork) {
         free_opaque(block);
       },
       message("double free of", "free"));
+}
+
+TEST(Misuse, ForkWhileOtherThreadsUseLargeBlocks) {
+  // Large blocks (guarded ones in the hardened build) allocated and freed by
+  // two threads while the main thread forks: each child must be able to
+  // allocate and free one itself, so no lock may stay taken in the child.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 2; ++t) {
+    workers.emplace_back([&stop, t] {
+      while (!stop.load()) {
+        void* block = std::malloc(70000 + static_cast<std::size_t>(t) * 50000);
+        static_cast<volatile char*>(block)[0] = 1;
+        free_opaque(block);
+      }
+    });
+  }
+  int hung = 0;
+  int failed = 0;
+  for (int round = 0; round < 300 && hung == 0; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      void* block = std::malloc(200000);
+      std::memset(block, 5, 200000);
+      free_opaque(block);
+      _exit(0);
+    }
+    int status = 0;
+    pid_t done = 0;
+    for (int wait_ms = 0; wait_ms < 2000 && done == 0; ++wait_ms) {
+      done = waitpid(child, &status, WNOHANG);
+      if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (done == 0) {
+      ++hung;
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++failed;
+    }
+  }
+  stop.store(true);
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(hung, 0) << "children that never finished (a lock held across fork)";
+  EXPECT_EQ(failed, 0);
 }
 
 // How many times, in `count` consecutive allocations, the next block is the
