@@ -212,7 +212,7 @@ std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   Segment* segment = find_segment(block);
   if (segment == nullptr) return 0;
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
-  if (is_small_kind(segment)) return page->size_class == large_page_class ? heap_resize_large(page, new_size) : page->block_size;
+  if (is_small_kind(segment) && page->size_class != large_page_class) return page->block_size;
   // A large block shrunk to a small size would keep its whole segment: fine
   // for resize_in_place, whose caller asked not to move.
   return large_resize_in_place(segment, page, block, new_size);
@@ -234,7 +234,8 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
     // Stay when the new size fits and would not waste more than half.
     if (aligned && new_size <= old_usable && new_size >= old_usable / 2) return block;
     if (aligned && page->size_class == large_page_class && new_size > old_usable &&
-        page->sampled_blocks.load(std::memory_order_relaxed) == 0 && heap_resize_large(page, new_size) >= new_size) {
+        page->sampled_blocks.load(std::memory_order_relaxed) == 0 &&
+        large_resize_in_place(segment, page, block, new_size) >= new_size) {
       return block;
     }
   } else {

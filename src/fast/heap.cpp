@@ -705,12 +705,10 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   return block;
 }
 
-std::size_t heap_resize_large(Page* page, std::size_t new_size) noexcept {
+std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept {
   const std::size_t old = page->block_size;
-  const std::size_t os_page = platform::page_size();
-  if (new_size <= old || new_size > large_block_max) return old;  // shrinking keeps the span
+  if (rounded <= old || rounded > large_block_max) return old;  // shrinking keeps the span
   if (page->owner.load(std::memory_order_relaxed) != thread_heap) return old;  // only the owner changes its slots
-  const std::size_t rounded = (new_size + os_page - 1) & ~(os_page - 1);
   const unsigned slots = static_cast<unsigned>((rounded + small_page_size - 1) >> Config::small_page_shift);
   Segment* segment = segment_of(page);
   if (!segment_grow_span(segment, page, slots)) return old;

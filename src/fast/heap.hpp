@@ -107,10 +107,11 @@ struct ThreadHeap {
 /// caller uses the shared large segments).
 void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noexcept;
 
-/// Resizes a large block of a heap's slots without moving it (growing over
-/// free slots after it; only its owner thread may); returns the usable size
-/// afterwards, the old one when it cannot.
-std::size_t heap_resize_large(Page* page, std::size_t new_size) noexcept;
+/// Resizes a large block of a heap's slots to `rounded` bytes (whole OS
+/// pages) without moving it, growing over free slots after it (only its
+/// owner thread may); returns the usable size afterwards, the old one when
+/// it cannot. Reached through large_resize_in_place.
+std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept;
 
 /// Frees a block of one of `heap`'s pages from the owning thread (used by the
 /// delayed-free list and the slow paths).

@@ -367,6 +367,7 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
   std::size_t rounded = 0;
   if (new_size > SIZE_MAX / 2 || !round_to_os_pages(new_size, &rounded)) return page->block_size;
   if (segment->kind == SegmentKind::large) return resize_large_run(segment, page, rounded);
+  if (segment->kind == SegmentKind::heap) return heap_resize_large(page, rounded);
   const std::size_t offset = static_cast<std::size_t>(static_cast<char*>(block) - reinterpret_cast<char*>(segment));
   const std::size_t old = page->block_size;
   const std::size_t new_total = offset + rounded;
