@@ -492,7 +492,15 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
     }
     const bool zero_everything = cache->zero_on_free;
     if (held_bytes_for(validated.size) > cache->hold_limit) [[unlikely]] {
-      free_without_quarantine(block, validated, zero_everything);
+      // Too large for the main ring (16 KiB to 64 KiB by default): the
+      // mid-size ring holds it, unless the quarantine is off.
+      if (cache->mid_budget == 0) {
+        free_without_quarantine(block, validated, zero_everything);
+        return;
+      }
+      header.fill = zero_everything ? 0 : freed_pattern;
+      const std::size_t held = fill_freed_block(block, validated.size, header.fill, zero_everything) + sizeof(Header);
+      hardening::mid_quarantine_hold(*cache, block, held);
       return;
     }
     header.fill = zero_everything ? 0 : freed_pattern;

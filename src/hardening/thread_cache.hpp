@@ -1,9 +1,10 @@
 // The hardened allocator's per-thread state: the thread's quarantine (a ring
 // of freed blocks that wait, filled, before the fast allocator may reuse
-// them) and its shuffle buffers (a few candidate blocks per small size, from
-// which each allocation takes one at random, so the order in which a program
-// gets its blocks cannot be predicted). Per thread, so neither path takes a
-// lock or an atomic read-modify-write.
+// them, and a second, short ring with a byte budget of its own for blocks
+// too large for the first one) and its shuffle buffers (a few candidate
+// blocks per small size, from which each allocation takes one at random, so
+// the order in which a program gets its blocks cannot be predicted). Per
+// thread, so neither path takes a lock or an atomic read-modify-write.
 //
 // Every thread starts on a constant empty cache whose ring has no capacity
 // and whose buckets are not filled: the first allocation or free falls into
@@ -35,6 +36,15 @@ inline constexpr unsigned shuffle_buckets = shuffle_max_inner / shuffle_granule 
 inline constexpr unsigned quarantine_capacity = 128;
 /// The option quarantine_bytes is split among this many threads' rings.
 inline constexpr unsigned quarantine_share = 8;
+/// Blocks the mid-size ring holds at most (a power of two): blocks larger
+/// than the main ring's hold limit (a quarter of its budget, 16 KiB by
+/// default) and below the guarded size (64 KiB), whose guarded-region cache
+/// is their quarantine.
+inline constexpr unsigned mid_quarantine_capacity = 16;
+static_assert((mid_quarantine_capacity & (mid_quarantine_capacity - 1)) == 0);
+/// The mid-size ring's byte budget, in main-ring budgets (256 KiB per
+/// thread by default). A block larger than the budget is still held, alone.
+inline constexpr unsigned mid_quarantine_budgets = 4;
 
 struct QuarantineEntry {
   void* block;
@@ -61,6 +71,15 @@ struct ThreadCache {
   std::uint8_t bucket_count[shuffle_buckets];
   void* candidates[shuffle_buckets][shuffle_slots];
   QuarantineEntry ring[quarantine_capacity];
+  // The mid-size ring: blocks larger than hold_limit, oldest first, at most
+  // mid_budget bytes (and one block more, when a single block exceeds it).
+  // Only the slow free path and flushes touch it, so it sits after the hot
+  // fields. mid_budget is 0 (nothing held) when the quarantine is off.
+  unsigned mid_head;
+  unsigned mid_count;
+  std::size_t mid_bytes;
+  std::size_t mid_budget;
+  QuarantineEntry mid_ring[mid_quarantine_capacity];
 };
 
 /// The bytes a thread's quarantine may hold, the largest block it holds, and
@@ -68,6 +87,7 @@ struct ThreadCache {
 inline void set_quarantine_budget(ThreadCache& cache, std::size_t total_bytes, bool zero_on_free) noexcept {
   cache.budget = total_bytes / quarantine_share;
   cache.hold_limit = cache.budget / 4;
+  cache.mid_budget = cache.capacity == 0 ? 0 : cache.budget * mid_quarantine_budgets;
   cache.zero_on_free = zero_on_free;
   // The quick path holds blocks that are shuffled (so recycled into a bucket)
   // and whose header and bytes fit the hold limit.
@@ -147,6 +167,27 @@ inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) 
   cache.ring[(cache.head + cache.count) & (quarantine_capacity - 1)] = QuarantineEntry{block, bytes};
   ++cache.count;
   cache.bytes += bytes;
+}
+
+/// Puts a freed (already filled) block of `bytes`, larger than hold_limit,
+/// into the mid-size ring (mid_budget more than 0), releasing the oldest
+/// ones to stay within its capacity and budget; the new block stays even
+/// when it alone exceeds the budget. Its blocks are not recycled into the
+/// shuffle buckets: each is checked when it leaves and goes back to the
+/// fast allocator.
+inline void mid_quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
+  constexpr unsigned mask = mid_quarantine_capacity - 1;
+  while (cache.mid_count > 0 &&
+         (cache.mid_count == mid_quarantine_capacity || cache.mid_bytes + bytes > cache.mid_budget)) {
+    const QuarantineEntry oldest = cache.mid_ring[cache.mid_head];
+    cache.mid_head = (cache.mid_head + 1) & mask;
+    --cache.mid_count;
+    cache.mid_bytes -= oldest.bytes;
+    release_quarantined(nullptr, oldest.block, oldest.bytes);
+  }
+  cache.mid_ring[(cache.mid_head + cache.mid_count) & mask] = QuarantineEntry{block, bytes};
+  ++cache.mid_count;
+  cache.mid_bytes += bytes;
 }
 
 /// Releases every block of the calling thread's quarantine.
