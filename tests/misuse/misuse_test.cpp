@@ -180,11 +180,82 @@ TEST(MisuseDeathTest, WriteIntoASmallFreedBlockIsCaughtWhenItIsReused) {
       message("write after free into block", "reuse after quarantine"));
 }
 
+// Blocks of 16 KiB up to the guarded size (64 KiB) are too large for the
+// thread's main quarantine ring and wait in its mid-size ring: a write into
+// one is caught like any other (until that ring existed they were freed at
+// once, and these writes went unnoticed).
+void write_after_free_then_flush(std::size_t size, std::size_t offset) {
+  char* block = static_cast<char*>(opaque(std::malloc(size)));
+  std::memset(block, 1, size);
+  free_opaque(block);
+  static_cast<volatile char*>(opaque(block))[offset] = 1;
+  globalloc::hardened::flush_quarantine();
+}
+
+TEST(MisuseDeathTest, WriteIntoA16KiBFreedBlockIsCaughtBeforeReuse) {
+  EXPECT_DEATH(write_after_free_then_flush(16 * 1024, 10), message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoA32KiBFreedBlockIsCaughtBeforeReuse) {
+  EXPECT_DEATH(write_after_free_then_flush(32 * 1024, 40), message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoA60KiBFreedBlockIsCaughtBeforeReuse) {
+  EXPECT_DEATH(write_after_free_then_flush(60 * 1024 + 100, 63),
+               message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoAMidSizeFreedBlockIsCaughtWhenItIsReused) {
+  // No flush: the block leaves the mid-size ring as other blocks of its
+  // size are freed, and is checked before the fast allocator gets it back.
+  EXPECT_DEATH(
+      {
+        char* block = static_cast<char*>(opaque(std::malloc(48 * 1024)));
+        free_opaque(block);
+        static_cast<volatile char*>(opaque(block))[0] = 1;
+        for (int i = 0; i < 100; ++i) free_opaque(std::malloc(48 * 1024));
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(MisuseDeathTest, WriteIntoAMidSizeFreedBlockIsCaughtWhenItsThreadExits) {
+  EXPECT_DEATH(
+      {
+        std::thread([] {
+          char* block = static_cast<char*>(opaque(std::malloc(20 * 1024)));
+          free_opaque(block);
+          static_cast<volatile char*>(opaque(block))[30] = 1;
+        }).join();
+      },
+      message("write after free into block", "reuse after quarantine"));
+}
+
+TEST(Misuse, MidSizeBlocksAreReusedWithoutFalseReports) {
+  // Every size from just below the main ring's limit to the guarded size,
+  // freed directly, through realloc, and zeroed: nothing may trip.
+  std::vector<void*> kept;
+  for (std::size_t size = 15 * 1024; size < 64 * 1024; size += 1531) {
+    char* block = static_cast<char*>(std::malloc(size));
+    std::memset(block, 3, size);
+    block = static_cast<char*>(std::realloc(block, size + 4000));
+    kept.push_back(std::malloc(size / 2));
+    std::free(block);
+  }
+  for (void* block : kept) std::free(block);
+  globalloc::hardened::set_zero_on_free(true);
+  for (int i = 0; i < 200; ++i) free_opaque(std::malloc(16 * 1024 + static_cast<std::size_t>(i) * 200));
+  globalloc::hardened::flush_quarantine();
+  globalloc::hardened::set_zero_on_free(false);
+  for (int i = 0; i < 200; ++i) free_opaque(std::malloc(16 * 1024 + static_cast<std::size_t>(i) * 200));
+  globalloc::hardened::flush_quarantine();
+  SUCCEED();
+}
+
 TEST(Misuse, ZeroOnFreeZeroesFreedBlocks) {
   // With zero_on_free every byte of a freed block reads zero while it waits
   // in the quarantine (read here through a dangling pointer, on purpose).
   globalloc::hardened::set_zero_on_free(true);
-  for (std::size_t size : {std::size_t{8}, std::size_t{100}, std::size_t{3000}}) {
+  for (std::size_t size : {std::size_t{8}, std::size_t{100}, std::size_t{3000}, std::size_t{40000}}) {
     auto* block = static_cast<unsigned char*>(opaque(std::malloc(size)));
     std::memset(block, 0x5A, size);
     free_opaque(block);
