@@ -12,6 +12,8 @@ void set_purge_delay_ms(long delay_ms) noexcept { options::set(options::Option::
 
 long purge_delay_ms() noexcept { return options::value(options::Option::purge_delay_ms); }
 
+bool huge_pages_enabled() noexcept { return options::value(options::Option::huge_pages) != 0; }
+
 // Runs once, in process_init, before the first heap exists: the heap
 // profiler starts here when GLOBALLOC_OPTIONS asks for it (prof=1), so that
 // it samples from the process's first allocations.

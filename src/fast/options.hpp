@@ -10,6 +10,10 @@ namespace globalloc::fast {
 void set_purge_delay_ms(long delay_ms) noexcept;
 long purge_delay_ms() noexcept;
 
+/// Whether blocks with a mapping of their own (huge blocks) ask the OS for
+/// transparent huge pages (option huge_pages, on by default).
+bool huge_pages_enabled() noexcept;
+
 /// Parses GLOBALLOC_OPTIONS once ("key=value,key=value"; docs/options.md).
 void load_options_from_environment() noexcept;
 

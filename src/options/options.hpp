@@ -20,6 +20,7 @@ enum class Option : unsigned {
   prof_interval,
   prof_at_exit,
   prof_top,
+  huge_pages,
   count
 };
 

@@ -75,6 +75,18 @@ void discard(void* region, std::size_t size) noexcept {
   errno = saved;
 }
 
+void advise_huge_pages(void* region, std::size_t size) noexcept {
+#ifdef MADV_HUGEPAGE
+  if (region == nullptr || size == 0) return;
+  int saved = errno;
+  ::madvise(region, size, MADV_HUGEPAGE);
+  errno = saved;
+#else
+  (void)region;
+  (void)size;
+#endif
+}
+
 bool resize_in_place(void* region, std::size_t old_size, std::size_t new_size) noexcept {
   int saved = errno;
   void* moved = ::mremap(region, old_size, new_size, 0);

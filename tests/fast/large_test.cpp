@@ -4,9 +4,14 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
+#include "fast/options.hpp"
 #include "fast/stats.hpp"
+#include "options/options.hpp"
 #include "globalloc/fast_allocator.hpp"
 
 using namespace globalloc;
@@ -110,4 +115,51 @@ TEST(Large, ImpossibleGrowthLeavesTheBlock) {
   }
   EXPECT_EQ(block[500 * 1024 - 1], 9);
   fast::deallocate(block);
+}
+
+namespace {
+// The VmFlags line of the mapping in /proc/self/smaps that holds `address`
+// ("" when none does).
+std::string vm_flags_of(const void* address) {
+  const auto target = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t start = 0;
+    std::uintptr_t end = 0;
+    char dash = 0;
+    std::istringstream header(line);
+    if (header >> std::hex >> start >> dash >> end && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = target >= start && target < end;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+}  // namespace
+
+// Huge blocks ask for transparent huge pages (madvise MADV_HUGEPAGE, "hg" in
+// the mapping's VmFlags) unless the option huge_pages is 0.
+TEST(Large, HugeBlocksAskForHugePagesUnlessTheOptionIsOff) {
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  const long saved = options::value(options::Option::huge_pages);
+  const std::size_t size = (std::size_t{16} << 20) + 12345;
+  fast::purge();  // no cached mapping: the next huge block is a fresh one
+  options::set(options::Option::huge_pages, 1);
+  void* advised = fast::allocate(size, 16);
+  ASSERT_NE(advised, nullptr);
+  EXPECT_NE(vm_flags_of(advised).find(" hg"), std::string::npos) << vm_flags_of(advised);
+  fast::deallocate(advised);
+  fast::purge();
+  options::set(options::Option::huge_pages, 0);
+  void* plain = fast::allocate(size, 16);
+  ASSERT_NE(plain, nullptr);
+  const std::string flags = vm_flags_of(plain);
+  EXPECT_NE(flags, "");
+  EXPECT_EQ(flags.find(" hg"), std::string::npos) << flags;
+  fast::deallocate(plain);
+  fast::purge();
+  options::set(options::Option::huge_pages, saved);
 }
