@@ -29,7 +29,7 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
 [[gnu::always_inline]] inline void* pop_block(Page* page) noexcept {
   void* block = page->free;
   if (block == page->sentinel()) [[unlikely]] return nullptr;
-  page->free = page->decode(static_cast<Block*>(block)->encoded_next);
+  page_take_head(page, static_cast<Block*>(block));
   ++page->used;
   ++page->allocated;
   return block;

@@ -579,7 +579,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     }
     if (page->free != page->sentinel()) {
       Block* block = static_cast<Block*>(page->free);
-      page->free = page->decode(block->encoded_next);
+      page_take_head(page, block);
       ++page->used;
       ++page->allocated;
       if (sample_due(heap)) [[unlikely]] offer_sample(heap, page, block, page->block_size, true);

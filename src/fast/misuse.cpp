@@ -1,6 +1,7 @@
 // The misuse reports of misuse.hpp, in the format the misuse tests expect:
 //   globalloc: double free of 0x... in free
 //   globalloc: free of invalid pointer 0x... (not allocated by globalloc) in free
+//   globalloc: double free of 0x... (or a write after free into it) found in a later allocation
 #include "fast/misuse.hpp"
 
 #include "fast/page.hpp"
@@ -25,6 +26,11 @@ void report_double_free(const void* block, const char* operation) noexcept {
 void report_invalid_free(const void* block, const char* operation) noexcept {
   platform::fatal_error_at("globalloc: free of invalid pointer ", reinterpret_cast<std::uintptr_t>(block),
                            suffix_for(operation, true));
+}
+
+void report_corrupted_free_block(const void* block) noexcept {
+  platform::fatal_error_at("globalloc: double free of ", reinterpret_cast<std::uintptr_t>(block),
+                           " (or a write after free into it) found in a later allocation");
 }
 
 void check_double_free(const Page* page, const void* block) noexcept {

@@ -16,6 +16,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fast/config.hpp"
+#include "fast/misuse.hpp"
+
 namespace globalloc::fast {
 
 struct ThreadHeap;
@@ -97,6 +100,25 @@ static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
 static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache line");
 
 /// Prepares a page for blocks of `size_class` in [area, area + bytes).
+/// Takes `block`, the head of the page's free list, off it. A free block's
+/// link leads into its own segment (to a block or the sentinel); one that
+/// does not means the block was written after it was freed, or freed twice
+/// and handed out once since: taking a block clears its link, so a block
+/// that is on the list twice is caught the second time it comes up, before
+/// it is handed out again. Three instructions and a store to a cache line
+/// the load of the link brought in (callgrind: 60.6 -> 65.6 per small pair).
+[[gnu::always_inline]] inline void page_take_head(Page* page, Block* block) noexcept {
+  Block* next = page->decode(block->encoded_next);
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (((reinterpret_cast<std::uintptr_t>(next) ^ reinterpret_cast<std::uintptr_t>(block)) >> Config::segment_shift) !=
+        0) [[unlikely]] {
+      report_corrupted_free_block(block);
+    }
+    block->encoded_next = 0;
+  }
+  page->free = next;
+}
+
 void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept;
 
 /// Carves the next batch of never-used blocks onto the empty `free` list.

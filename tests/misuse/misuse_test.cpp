@@ -61,11 +61,11 @@ TEST(MisuseDeathTest, FreeOfAGlobal) {
   EXPECT_DEATH(free_opaque(global_buffer + 64), message("free of invalid pointer", "free"));
 }
 
-#ifdef GLOBALLOC_MISUSE_HARDENED
-
-// The fast allocator catches a block freed twice in a row (it is still the
-// head of its page's free list) without reading the block; once other frees
-// came in between, only the hardened allocator's block state knows.
+// A block freed twice with other frees in between: the hardened allocator's
+// block state catches the second free itself. The fast one does not read the
+// block on its free fast path (a cold block's load stalls); the allocation
+// that meets the block on the free list a second time finds its link
+// cleared by the first and stops before handing the block out twice.
 TEST(MisuseDeathTest, DoubleFreeAfterOtherFreesInBetween) {
   EXPECT_DEATH(
       {
@@ -75,9 +75,31 @@ TEST(MisuseDeathTest, DoubleFreeAfterOtherFreesInBetween) {
         free_opaque(block);
         for (auto* other : others) free_opaque(other);
         free_opaque(block);
+        for (int i = 0; i < 200; ++i) opaque(std::malloc(48));
       },
+#ifdef GLOBALLOC_MISUSE_HARDENED
       message("double free of", "free"));
+#else
+      message("double free of", "a later allocation"));
+#endif
 }
+
+#ifndef GLOBALLOC_MISUSE_HARDENED
+// The default build: a write into the link of a freed block is found by the
+// allocation that takes the block (the link no longer leads into its segment).
+TEST(MisuseDeathTest, WriteIntoTheLinkOfAFreedBlockIsCaughtWhenItIsReused) {
+  EXPECT_DEATH(
+      {
+        auto* block = static_cast<std::uint64_t*>(opaque(std::malloc(64)));
+        free_opaque(block);
+        static_cast<volatile std::uint64_t*>(opaque(block))[0] = 0x1234567;
+        for (int i = 0; i < 200; ++i) opaque(std::malloc(64));
+      },
+      message("double free of", "a later allocation"));
+}
+#endif
+
+#ifdef GLOBALLOC_MISUSE_HARDENED
 
 TEST(MisuseDeathTest, DoubleFreeOfALargeBlock) {
   EXPECT_DEATH(
