@@ -51,6 +51,19 @@ TEST(SizeClasses, AlignedClassLookup) {
   EXPECT_EQ(class_for_aligned(Config::medium_block_max + 1, 64), class_count);
 }
 
+// The aligned table gives, for every alignment from 32 to 4096 and every
+// size up to 4096, the class the search of class_for_aligned finds.
+TEST(SizeClasses, AlignedTableMatchesTheSearch) {
+  for (std::size_t alignment = std::size_t{1} << aligned_shift_min; alignment <= aligned_table_size; alignment *= 2) {
+    for (std::size_t size = 0; size <= aligned_table_size; ++size) {
+      const unsigned expected = class_for_aligned(size == 0 ? 1 : size, alignment);
+      ASSERT_EQ(aligned_class_of(size, alignment), expected) << size << " at " << alignment;
+      ASSERT_EQ(class_size(expected) % alignment, 0u);
+      ASSERT_GE(class_size(expected), size);
+    }
+  }
+}
+
 TEST(SizeClasses, DirectTableCoversSmallSizes) {
   EXPECT_EQ(direct_entry_count, Config::direct_size_max / 8 + 1);
   EXPECT_LE(class_of(Config::direct_size_max), small_class_max);
