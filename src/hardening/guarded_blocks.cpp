@@ -180,6 +180,11 @@ void install_fork_handlers_once() noexcept {
 
 }  // namespace
 
+/// Blocks from this size on ask for huge pages: those the fast allocator
+/// gives a mapping of their own (above a segment, 4 MiB), so the two builds
+/// agree on what the option huge_pages covers.
+constexpr std::size_t huge_page_min_block = std::size_t{4} << 20;
+
 void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool* fresh) noexcept {
   install_fork_handlers_once();
   const std::size_t page = platform::page_size();
@@ -221,6 +226,12 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
 
   char* region = static_cast<char*>(platform::reserve_aligned(region_size, page));
   if (region == nullptr) return nullptr;
+  // As the fast allocator does for its huge blocks (option huge_pages): the
+  // whole 2 MiB ranges between the guards get transparent huge pages. The
+  // advice stays with the region when the cache hands it to a later block.
+  if (size >= huge_page_min_block && options::value(options::Option::huge_pages) != 0) {
+    platform::advise_huge_pages(region + page, region_size - 2 * page);
+  }
   char* block = block_in_region(region, region_size, size, align);
   if (!platform::protect_no_access(region, page) ||
       !platform::protect_no_access(region + region_size - page, page)) {

@@ -4,14 +4,13 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "fast/options.hpp"
 #include "fast/stats.hpp"
 #include "options/options.hpp"
+#include "vm_flags.hpp"
 #include "globalloc/fast_allocator.hpp"
 
 using namespace globalloc;
@@ -117,33 +116,11 @@ TEST(Large, ImpossibleGrowthLeavesTheBlock) {
   fast::deallocate(block);
 }
 
-namespace {
-// The VmFlags line of the mapping in /proc/self/smaps that holds `address`
-// ("" when none does).
-std::string vm_flags_of(const void* address) {
-  const auto target = reinterpret_cast<std::uintptr_t>(address);
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  bool inside = false;
-  while (std::getline(smaps, line)) {
-    std::uintptr_t start = 0;
-    std::uintptr_t end = 0;
-    char dash = 0;
-    std::istringstream header(line);
-    if (header >> std::hex >> start >> dash >> end && dash == '-' && line.find(':') > line.find(' ')) {
-      inside = target >= start && target < end;
-      continue;
-    }
-    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
-  }
-  return "";
-}
-}  // namespace
 
 // Huge blocks ask for transparent huge pages (madvise MADV_HUGEPAGE, "hg" in
 // the mapping's VmFlags) unless the option huge_pages is 0.
 TEST(Large, HugeBlocksAskForHugePagesUnlessTheOptionIsOff) {
-  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  if (!kernel_has_transparent_huge_pages()) GTEST_SKIP() << "no transparent huge pages";
   const long saved = options::value(options::Option::huge_pages);
   const std::size_t size = (std::size_t{16} << 20) + 12345;
   fast::purge();  // no cached mapping: the next huge block is a fresh one

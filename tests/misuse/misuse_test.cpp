@@ -20,6 +20,7 @@
 #ifdef GLOBALLOC_MISUSE_HARDENED
 #include "globalloc/hardened_allocator.hpp"
 #endif
+#include "vm_flags.hpp"
 
 namespace {
 
@@ -514,5 +515,18 @@ TEST(Misuse, CorrectUseNeverTrips) {
 }
 
 #endif
+
+// Both builds give blocks of 4 MiB and more a mapping of their own (a huge
+// block, or a guarded region) and advise it MADV_HUGEPAGE by default (option
+// huge_pages), which /proc/self/smaps shows as "hg".
+TEST(Misuse, BigBlocksAskForHugePages) {
+  if (!kernel_has_transparent_huge_pages()) GTEST_SKIP() << "no transparent huge pages";
+  const std::size_t size = std::size_t{12} << 20;
+  auto* block = static_cast<char*>(opaque(std::malloc(size)));
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, size);
+  EXPECT_NE(vm_flags_of(block + size / 2).find(" hg"), std::string::npos) << vm_flags_of(block + size / 2);
+  free_opaque(block);
+}
 
 }  // namespace
