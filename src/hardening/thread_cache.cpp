@@ -53,13 +53,7 @@ void flush_ring(ThreadCache& cache) noexcept {
     cache.bytes -= oldest.bytes;
     release_quarantined(nullptr, oldest.block, oldest.bytes);
   }
-  while (cache.mid_count > 0) {
-    const QuarantineEntry oldest = cache.mid_ring[cache.mid_head];
-    cache.mid_head = (cache.mid_head + 1) & (mid_quarantine_capacity - 1);
-    --cache.mid_count;
-    cache.mid_bytes -= oldest.bytes;
-    release_quarantined(nullptr, oldest.block, oldest.bytes);
-  }
+  while (cache.mid_count > 0) mid_quarantine_release_oldest(cache);
 }
 
 void destroy_this_thread_cache() noexcept {

@@ -169,6 +169,15 @@ inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) 
   cache.bytes += bytes;
 }
 
+/// Checks and frees the oldest block of the mid-size ring (mid_count > 0).
+inline void mid_quarantine_release_oldest(ThreadCache& cache) noexcept {
+  const QuarantineEntry oldest = cache.mid_ring[cache.mid_head];
+  cache.mid_head = (cache.mid_head + 1) & (mid_quarantine_capacity - 1);
+  --cache.mid_count;
+  cache.mid_bytes -= oldest.bytes;
+  release_quarantined(nullptr, oldest.block, oldest.bytes);
+}
+
 /// Puts a freed (already filled) block of `bytes`, larger than hold_limit,
 /// into the mid-size ring (mid_budget more than 0), releasing the oldest
 /// ones to stay within its capacity and budget; the new block stays even
@@ -176,16 +185,11 @@ inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) 
 /// shuffle buckets: each is checked when it leaves and goes back to the
 /// fast allocator.
 inline void mid_quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
-  constexpr unsigned mask = mid_quarantine_capacity - 1;
   while (cache.mid_count > 0 &&
          (cache.mid_count == mid_quarantine_capacity || cache.mid_bytes + bytes > cache.mid_budget)) {
-    const QuarantineEntry oldest = cache.mid_ring[cache.mid_head];
-    cache.mid_head = (cache.mid_head + 1) & mask;
-    --cache.mid_count;
-    cache.mid_bytes -= oldest.bytes;
-    release_quarantined(nullptr, oldest.block, oldest.bytes);
+    mid_quarantine_release_oldest(cache);
   }
-  cache.mid_ring[(cache.mid_head + cache.mid_count) & mask] = QuarantineEntry{block, bytes};
+  cache.mid_ring[(cache.mid_head + cache.mid_count) & (mid_quarantine_capacity - 1)] = QuarantineEntry{block, bytes};
   ++cache.mid_count;
   cache.mid_bytes += bytes;
 }
