@@ -99,7 +99,6 @@ struct alignas(128) Page {
 static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
 static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache line");
 
-/// Prepares a page for blocks of `size_class` in [area, area + bytes).
 /// Takes `block`, the head of the page's free list, off it. A free block's
 /// link leads into its own segment (to a block or the sentinel); one that
 /// does not means the block was written after it was freed, or freed twice
@@ -119,6 +118,7 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
   page->free = next;
 }
 
+/// Prepares a page for blocks of `size_class` in [area, area + bytes).
 void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept;
 
 /// Carves the next batch of never-used blocks onto the empty `free` list.
