@@ -71,8 +71,9 @@ void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool z
 [[gnu::noinline]] void* allocate_over_aligned(std::size_t size, std::size_t alignment) noexcept {
   if (alignment > small_alignment_max && alignment <= aligned_table_size && size <= aligned_table_size &&
       (alignment & (alignment - 1)) == 0) {
-    void* block = pop_block(thread_heap->current[aligned_class_of(size, alignment)]);
-    if (block != nullptr) [[likely]] return block;
+    // An empty current page goes to the slow path with the class in hand,
+    // not back through allocate_generic's validation and class search.
+    return allocate_class(aligned_class_of(size, alignment));
   }
   return allocate_generic(size, alignment, false);
 }
