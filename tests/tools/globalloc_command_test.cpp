@@ -10,6 +10,7 @@
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -201,6 +202,46 @@ TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
   std::string svg = read_file(chart);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
+}
+
+TEST(GloballocCommand, BenchRunsEachWorkloadOncePerThreadCount) {
+  TemporaryFolder folder;
+  Result result = globalloc("bench --quick --scale 0.05 --threads 1,3 --only larson,glibc --out '" +
+                            folder.path().string() + "'");
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("wl-larson/1t"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("wl-larson/3t"), std::string::npos) << result.out;
+  // The count reaches the workload: its checksum mixes one sum per thread,
+  // so the two rows must differ.
+  fs::path csv;
+  for (const auto& entry : fs::recursive_directory_iterator(folder.path()))
+    if (entry.path().filename() == "runs.csv") csv = entry.path();
+  ASSERT_FALSE(csv.empty());
+  std::string rows = read_file(csv);
+  // workload,allocator,runs_ok,median_seconds,median_peak_rss_kb,checksum,status
+  auto checksum_of = [&](const std::string& name) {
+    auto line_start = rows.find(name + ",glibc,");
+    if (line_start == std::string::npos) return std::string();
+    std::string line = rows.substr(line_start, rows.find('\n', line_start) - line_start);
+    std::vector<std::string> fields;
+    for (std::size_t at = 0;;) {
+      auto comma = line.find(',', at);
+      fields.push_back(line.substr(at, comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    return fields.size() == 7 ? fields[5] : std::string();
+  };
+  const std::string one = checksum_of("wl-larson/1t"), three = checksum_of("wl-larson/3t");
+  EXPECT_FALSE(one.empty()) << rows;
+  EXPECT_FALSE(three.empty()) << rows;
+  EXPECT_NE(one, three) << rows;
+}
+
+TEST(GloballocCommand, BenchRejectsABadThreadCount) {
+  Result result = globalloc("bench --quick --threads 2,zero --only churn,glibc");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("--threads"), std::string::npos) << result.err;
 }
 
 TEST(GloballocCommand, BenchRejectsUnknownWorkload) {

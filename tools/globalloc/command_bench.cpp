@@ -86,6 +86,9 @@ int command_bench(const std::vector<std::string>& args) {
     } else if (cursor.take_value("--scale", value)) {
       settings.scale = parse_positive_double("bench", "--scale", value);
       scale_given = true;
+    } else if (cursor.take_value("--threads", value)) {
+      for (const auto& item : split_list(value)) settings.threads.push_back(parse_positive("bench", "--threads", item));
+      if (settings.threads.empty()) throw UsageError("bench", "--threads needs at least one count");
     } else if (cursor.take_value("--only", value)) {
       only = split_list(value);
     } else if (cursor.take_value("--out", value)) {
@@ -144,19 +147,29 @@ int command_bench(const std::vector<std::string>& args) {
 
   const std::string folder_name = local_time_now("%Y-%m-%d_%H%M%S");  // when the run started
   const std::string scale_argument = format_fixed(settings.scale, 3);
-  Progress progress(static_cast<int>(chosen_workloads.size() * allocators.size()) * settings.runs);
+  // Without --threads each workload runs once with its default thread count;
+  // with it, once per count, named "wl-larson/4t" in every table.
+  const std::vector<int> thread_counts = settings.threads.empty() ? std::vector<int>{0} : settings.threads;
+  Progress progress(static_cast<int>(chosen_workloads.size() * thread_counts.size() * allocators.size()) *
+                    settings.runs);
   std::vector<Comparison> comparisons;
   for (const auto& workload : chosen_workloads) {
-    TargetProgram target{workload, (fs::path(bin) / workload).string(), {workload, scale_argument}};
-    comparisons.push_back(run_interleaved(target, allocators, settings.runs, timeout, progress));
-    check_checksums(comparisons.back());
+    for (int threads : thread_counts) {
+      TargetProgram target{workload, (fs::path(bin) / workload).string(), {workload, scale_argument}};
+      if (threads > 0) {
+        target.name += "/" + std::to_string(threads) + "t";
+        target.arguments.push_back("--threads=" + std::to_string(threads));
+      }
+      comparisons.push_back(run_interleaved(target, allocators, settings.runs, timeout, progress));
+      check_checksums(comparisons.back());
+    }
   }
   progress.finish();
 
   const std::vector<std::string> names = allocator_names(allocators);
   bool failed = false;
   std::printf("globalloc bench: %zu workloads x %zu allocators x %d run%s, scale %s, medians\n",
-              chosen_workloads.size(), allocators.size(), settings.runs, settings.runs == 1 ? "" : "s",
+              comparisons.size(), allocators.size(), settings.runs, settings.runs == 1 ? "" : "s",
               scale_argument.c_str());
   for (const auto& comparison : comparisons) {
     std::printf("\n%s\n%s", comparison.target.c_str(), comparison_table(comparison).text().c_str());

@@ -25,7 +25,7 @@ GLOBALLOC_LIBDIR when that is set. Try first:  globalloc bench --quick
 )";
   if (command == "bench")
     return R"(usage: globalloc bench [--quick] [--runs N] [--scale X] [--only LIST] [--out DIR]
-                      [--timeout SECONDS]
+                      [--threads LIST] [--timeout SECONDS]
 
 Runs every workload (wl-* next to this command) under every allocator found,
 interleaved run by run (A B C A B C), and reports median wall time and median
@@ -38,6 +38,11 @@ means. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
   --only LIST      comma-separated workloads and/or allocators to keep,
                    e.g. --only churn,larson,glibc,fast
   --out DIR        results folder (default ./results)
+  --threads LIST   comma-separated thread counts, e.g. 1,2,4,8,16: every
+                   workload runs once per count (rows named wl-larson/4t),
+                   to see how it scales; the multi-thread workloads split a
+                   fixed amount of work among that many threads, the others
+                   ignore the count (default: the CPU count, 2 to 8)
   --timeout S      kill a run after S seconds (default 300)
 
 Exit status: 0 when every run succeeded with matching checksums, 1 otherwise.

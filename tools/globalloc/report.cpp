@@ -74,6 +74,11 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
   out += "- machine: " + describe_machine() + "\n";
   out += "- runs: " + std::to_string(settings.runs) + " per workload and allocator, interleaved; " +
          "scale " + format_fixed(settings.scale, 2) + (settings.quick ? " (--quick)" : "") + "\n";
+  if (!settings.threads.empty()) {
+    std::string counts;
+    for (int count : settings.threads) counts += (counts.empty() ? "" : ", ") + std::to_string(count);
+    out += "- threads: " + counts + " (each workload once per count, rows named wl-NAME/Nt)\n";
+  }
   out += "- figures: median wall time (fork to exit) and median peak RSS (wait4 ru_maxrss); "
          "ratios below 1 are better than the reference\n\n";
   out += "## Allocators\n\n";

@@ -15,6 +15,9 @@ struct BenchSettings {
   int runs = 5;
   double scale = 1.0;
   bool quick = false;
+  // Thread counts passed to every workload (--threads); empty: each
+  // workload's own default (the CPU count, 2 to 8).
+  std::vector<int> threads;
 };
 
 // "AMD EPYC, 2 CPUs, Linux 6.1.0" from /proc/cpuinfo and uname.
