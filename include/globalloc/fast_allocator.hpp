@@ -51,8 +51,9 @@ struct FastAllocator {
   /// deallocate never changes errno (its system calls restore it), so free()
   /// needs no save and restore around it.
   static constexpr bool preserves_errno = true;
-  /// deallocate(nullptr) is a no-op found off the fast path (no segment is
-  /// registered at address 0), so free() needs no null test of its own.
+  /// deallocate(nullptr) (and deallocate(nullptr, layout)) is a no-op found
+  /// off the fast path (no segment is registered at address 0), so free()
+  /// and operator delete need no null test of their own.
   static constexpr bool deallocate_accepts_null = true;
   /// A null result from allocate for a natural layout (malloc's) has set
   /// errno to ENOMEM already, so malloc() can return it as it is (and
@@ -68,8 +69,10 @@ struct FastAllocator {
   }
   /// fast::allocate_zeroed with the layout's size and alignment.
   static void* allocate_zeroed(Layout layout) noexcept { return fast::allocate_zeroed(layout.size, layout.align); }
-  /// fast::deallocate_sized, with the layout as the size hint; null is a no-op.
-  static void deallocate(void* block, Layout layout) noexcept { fast::deallocate_sized(block, layout.size, layout.align); }
+  /// fast::deallocate: the layout is only a hint (fast::deallocate_sized
+  /// ignores it too), so sized delete neither computes the natural alignment
+  /// nor takes a second jump; null is a no-op.
+  static void deallocate(void* block, Layout) noexcept { fast::deallocate(block); }
   /// fast::reallocate keeping `old_layout.align`: null on failure with
   /// `block` untouched; a null block allocates.
   static void* reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {

@@ -45,7 +45,8 @@ struct HardenedAllocator {
   /// deallocate never changes errno (its system calls restore it), so free()
   /// needs no save and restore around it.
   static constexpr bool preserves_errno = true;
-  /// deallocate(nullptr) is a no-op, so free() needs no null test of its own.
+  /// deallocate(nullptr) and deallocate(nullptr, layout) are no-ops, so free()
+  /// and operator delete need no null test of their own.
   static constexpr bool deallocate_accepts_null = true;
   /// A null result from allocate for a natural layout (malloc's) has set
   /// errno to ENOMEM already (hardened::allocate_natural), so malloc() can

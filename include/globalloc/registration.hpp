@@ -44,13 +44,11 @@ using RegisteredEntryPoints = EntryPoints<GlobalForm<A>>;
 #define GLOBALLOC_DETAIL_NEW_DELETE(Allocator)                                                          \
   using globalloc_registered_entry_points = ::globalloc::detail::RegisteredEntryPoints<Allocator>;      \
   GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size) {                                                                \
-    return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::throw_bad_alloc>( \
-        globalloc_registered_entry_points::unaligned(size));                                           \
+    return globalloc_registered_entry_points::operator_new_natural<::globalloc::detail::OnFailure::throw_bad_alloc>(size); \
   }                                                                                                     \
   GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size) { return ::operator new(size); }                               \
   GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size, const std::nothrow_t&) noexcept {                                \
-    return globalloc_registered_entry_points::operator_new<::globalloc::detail::OnFailure::return_null>( \
-        globalloc_registered_entry_points::unaligned(size));                                           \
+    return globalloc_registered_entry_points::operator_new_natural<::globalloc::detail::OnFailure::return_null>(size); \
   }                                                                                                     \
   GLOBALLOC_DETAIL_ENTRY void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return ::operator new(size, tag); } \
   GLOBALLOC_DETAIL_ENTRY void* operator new(std::size_t size, std::align_val_t align) {                                        \

@@ -81,11 +81,34 @@ struct EntryPoints {
     return new_retry<policy>(layout);
   }
 
+  // operator new(size): only the size stays live across the allocation
+  // (operator_new keeps the whole layout for the retry, and the compiler
+  // computed the natural alignment before the call and saved both registers:
+  // 17 instructions around the allocator's own against 7).
+  template <OnFailure policy>
+  [[gnu::noinline, gnu::cold]] static void* new_retry_natural(std::size_t size) noexcept(policy == OnFailure::return_null) {
+    return new_retry<policy>(unaligned(size));
+  }
+  template <OnFailure policy>
+  [[gnu::always_inline]] static void* operator_new_natural(std::size_t size) noexcept(policy == OnFailure::return_null) {
+    void* block = Ops::allocate(unaligned(size));
+    if (block != nullptr) [[likely]] return block;
+    return new_retry_natural<policy>(size);
+  }
+
   [[gnu::always_inline]] static void operator_delete(void* block) noexcept {
-    if (block != nullptr) G{}.deallocate(block);
+    if constexpr (requires { requires G::deallocate_accepts_null; }) {
+      G{}.deallocate(block);
+    } else {
+      if (block != nullptr) G{}.deallocate(block);
+    }
   }
   [[gnu::always_inline]] static void operator_delete(void* block, Layout layout) noexcept {
-    if (block != nullptr) Ops::deallocate(block, layout);
+    if constexpr (requires { requires G::deallocate_accepts_null; }) {
+      Ops::deallocate(block, layout);
+    } else {
+      if (block != nullptr) Ops::deallocate(block, layout);
+    }
   }
 
   // ---- the malloc family: errno on failure, never an exception ----
