@@ -50,7 +50,7 @@ void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool z
     if (size > Config::medium_block_max) return large_allocate(size, alignment, zero);
     block = allocate_class(class_of(align_up(size, alignment)));
   } else {
-    const unsigned size_class = class_for_aligned(size, alignment);
+    const unsigned size_class = over_aligned_class(size, alignment);
     if (size_class >= class_count) return large_allocate(size, alignment, zero);
     block = allocate_class(size_class);
   }
@@ -203,7 +203,7 @@ std::size_t usable_size_for(std::size_t size, std::size_t alignment) noexcept {
   if (alignment <= small_alignment_max) {
     if (size <= Config::medium_block_max) size_class = class_of(align_up(size, alignment));
   } else {
-    size_class = class_for_aligned(size, alignment);
+    size_class = over_aligned_class(size, alignment);
   }
   if (size_class < class_count) return class_size(size_class);
   // Large and huge blocks are whole OS pages.

@@ -130,6 +130,16 @@ static_assert(aligned_table_is_served_by_classes(), "every aligned request up to
   return aligned_class_table.classes[aligned_offsets.start[shift] + units];
 }
 
+/// The class for `size` at `alignment`, a power of two above
+/// small_alignment_max: looked up where the aligned table covers the request,
+/// searched otherwise; class_count when no small or medium class can serve it.
+static_assert((std::size_t{1} << aligned_shift_min) == 2 * small_alignment_max,
+              "the table starts at the first alignment above small_alignment_max");
+inline unsigned over_aligned_class(std::size_t size, std::size_t alignment) noexcept {
+  if (alignment <= aligned_table_size && size <= aligned_table_size) return aligned_class_of(size, alignment);
+  return class_for_aligned(size, alignment);
+}
+
 /// The class serving entry `index` of the per-heap natural table: requests
 /// of (index - 1) * 8 + 1 .. index * 8 bytes at their natural alignment (what
 /// malloc and operator new(size) ask for: 16 from 16 bytes on, 8 below), so

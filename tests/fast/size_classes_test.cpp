@@ -64,6 +64,17 @@ TEST(SizeClasses, AlignedTableMatchesTheSearch) {
   }
 }
 
+TEST(SizeClasses, OverAlignedClassIsTheSearchInsideAndOutsideTheTable) {
+  // Every over-aligned request asks over_aligned_class: the table inside its
+  // range, the search beyond it, the same classes either way.
+  for (std::size_t alignment = 2 * small_alignment_max; alignment <= 4 * aligned_table_size; alignment *= 2) {
+    for (std::size_t size = 1; size <= 3 * aligned_table_size; size += (size < 2 * aligned_table_size ? 1 : 61)) {
+      ASSERT_EQ(over_aligned_class(size, alignment), class_for_aligned(size, alignment)) << size << " at " << alignment;
+    }
+  }
+  EXPECT_EQ(over_aligned_class(Config::medium_block_max + 1, 64), class_count);
+}
+
 TEST(SizeClasses, DirectTableCoversSmallSizes) {
   EXPECT_EQ(direct_entry_count, Config::direct_size_max / 8 + 1);
   EXPECT_LE(class_of(Config::direct_size_max), small_class_max);
