@@ -81,10 +81,11 @@ inline std::size_t decoded_size(const void* block, const Header& header, std::ui
   return header.encoded_size ^ key ^ address_of(block);
 }
 
-/// Writes a live block's header and canary. `offset` is the distance from
-/// the fast allocator's block (0 for a guarded block), `align` a power of two.
-inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::size_t offset) noexcept {
-  const std::uint64_t key = secret();
+/// Writes a live block's header and canary with `key`, the process secret.
+/// `offset` is the distance from the fast allocator's block (0 for a guarded
+/// block), `align` a power of two.
+inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::size_t offset,
+                                 std::uint64_t key) noexcept {
   const std::uint64_t hash = block_key(block, key);
   Header header;
   header.encoded_size = size ^ key ^ address_of(block);
@@ -97,6 +98,9 @@ inline void write_block_metadata(void* block, std::size_t size, std::size_t alig
   if constexpr (mitigations.has(Mitigation::canary)) {
     std::memcpy(static_cast<char*>(block) + size, &hash, sizeof hash);
   }
+}
+inline void write_block_metadata(void* block, std::size_t size, std::size_t align, std::size_t offset) noexcept {
+  write_block_metadata(block, size, align, offset, secret());
 }
 
 }  // namespace globalloc::hardening

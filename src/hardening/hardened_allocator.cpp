@@ -196,7 +196,7 @@ constexpr std::size_t fill_check_min = 16;
 static_assert(canary_size >= 8, "the canary, rounded up to the 16-byte granule, is the room fill_check_min needs");
 
 // The bytes of a freed block of `size` that are filled and checked.
-inline std::size_t filled_bytes(std::size_t size) noexcept {
+constexpr std::size_t filled_bytes(std::size_t size) noexcept {
   return size < fill_check_min ? fill_check_min : (size < fill_check_limit ? size : fill_check_limit);
 }
 
@@ -220,16 +220,54 @@ using Bytes16 = unsigned char __attribute__((vector_size(16)));
   return value;
 }
 
-// Fills `count` (fill_check_min to fill_check_limit) bytes at `to` with
-// `pattern`'s byte: four overlapping 16-byte stores instead of a memset call.
-[[gnu::always_inline]] inline void fill_head(void* to, std::size_t count, const unsigned char* pattern) noexcept {
+// The fill pieces of a freed block of each size up to fill_check_limit (and
+// of every larger one, at index fill_check_limit), looked up on the quick
+// free path instead of computed: 6 instructions against 13.
+struct SizeFillPieces {
+  struct Pieces {
+    std::uint8_t second, third, last, unused;
+  } pieces[fill_check_limit + 1];
+  constexpr SizeFillPieces() : pieces() {
+    for (std::size_t size = 0; size <= fill_check_limit; ++size) {
+      const std::size_t count = size < fill_check_min ? fill_check_min : size;
+      const FillPieces computed = fill_pieces(count);
+      pieces[size] = Pieces{static_cast<std::uint8_t>(computed.second), static_cast<std::uint8_t>(computed.third),
+                            static_cast<std::uint8_t>(computed.last), 0};
+    }
+  }
+};
+constexpr SizeFillPieces size_fill_table{};
+[[gnu::always_inline]] constexpr FillPieces fill_pieces_of_size(std::size_t size) noexcept {
+  const auto& pieces = size_fill_table.pieces[size < fill_check_limit ? size : fill_check_limit];
+  return FillPieces{pieces.second, pieces.third, pieces.last};
+}
+constexpr bool size_fill_table_matches() noexcept {
+  for (std::size_t size = 0; size <= 4 * fill_check_limit; ++size) {
+    const FillPieces looked_up = fill_pieces_of_size(size);
+    const FillPieces computed = fill_pieces(filled_bytes(size));
+    if (looked_up.second != computed.second || looked_up.third != computed.third || looked_up.last != computed.last) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(size_fill_table_matches(), "the quick free path fills what the checks expect");
+
+// Fills the bytes `pieces` cover at `to` with `pattern`'s byte: four
+// overlapping 16-byte stores instead of a memset call.
+[[gnu::always_inline]] inline void fill_pieces_at(void* to, FillPieces pieces, const unsigned char* pattern) noexcept {
   auto* bytes = static_cast<unsigned char*>(to);
-  const FillPieces pieces = fill_pieces(count);
   const Bytes16 value = load16(pattern);
   std::memcpy(bytes, &value, 16);
   std::memcpy(bytes + pieces.second, &value, 16);
   std::memcpy(bytes + pieces.third, &value, 16);
   std::memcpy(bytes + pieces.last, &value, 16);
+}
+
+// Fills `count` (fill_check_min to fill_check_limit) bytes at `to` with
+// `pattern`'s byte.
+[[gnu::always_inline]] inline void fill_head(void* to, std::size_t count, const unsigned char* pattern) noexcept {
+  fill_pieces_at(to, fill_pieces(count), pattern);
 }
 
 // Whether the `count` (fill_check_min to fill_check_limit) bytes at `from`
@@ -337,23 +375,29 @@ inline std::size_t bucket_checked_bytes(unsigned bucket) noexcept { return bucke
   if (!head_holds(block, bucket_checked_bytes(bucket), zero_bytes)) report_write_after_free(block);
 }
 
-[[gnu::always_inline]] inline void check_recycled(const char* inner, unsigned bucket) noexcept {
+// Whether a candidate about to be reused still says freed and filled with the
+// pattern (the common case, compared against a constant); a write into its
+// first bytes is reported here. False: it is zeroed (zero_on_free) or its
+// header is broken, for check_recycled_unpatterned to decide.
+[[gnu::always_inline]] inline bool check_recycled_patterned(const char* inner, unsigned bucket) noexcept {
   void* block = const_cast<char*>(inner) + sizeof(Header);
   const Header& header = header_of(block);
-  // The state and fill bytes together: freed, filled with the pattern (the
-  // common case, compared against a constant), else off the inline path.
+  // The state and fill bytes together.
   std::uint16_t state_and_fill;
   static_assert(offsetof(Header, fill) == offsetof(Header, state) + 1);
   std::memcpy(&state_and_fill, &header.state, sizeof state_and_fill);
   constexpr std::uint16_t freed_with_pattern = state_freed | (std::uint16_t{freed_pattern} << 8);
-  if (state_and_fill != freed_with_pattern) [[unlikely]] {
-    check_recycled_unpatterned(block, bucket);
-    return;
-  }
+  if (state_and_fill != freed_with_pattern) [[unlikely]] return false;
   const auto& pieces = bucket_checked_table.pieces[bucket];
   if (!pieces_hold(block, FillPieces{pieces.second, pieces.third, pieces.last}, freed_bytes.bytes)) [[unlikely]] {
     report_write_after_free(block);
   }
+  return true;
+}
+
+// A candidate about to be reused: nobody wrote into it while it waited.
+inline void check_recycled(const char* inner, unsigned bucket) noexcept {
+  if (!check_recycled_patterned(inner, bucket)) check_recycled_unpatterned(const_cast<char*>(inner) + sizeof(Header), bucket);
 }
 
 // What a fresh candidate is checked against instead of its own memory (a
@@ -426,10 +470,10 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   release_memory(block, *validated.header);
 }
 
-// The quarantine's oldest entry leaves: a recyclable block becomes a
-// candidate of its bucket when there is room, else release_quarantined_block
-// decides (checks it and gives it back).
-[[gnu::always_inline]] inline void release_oldest(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
+// A recyclable entry that leaves the quarantine becomes a candidate of its
+// bucket when there is room; false when it is not recyclable or its bucket
+// is full (release_quarantined_block decides then).
+[[gnu::always_inline]] inline bool recycle_into_bucket(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
   if constexpr (mitigations.has(Mitigation::random_choice)) {
     if ((address_of(oldest.block) & hardening::recyclable_mark) != 0) {
       // See release_quarantined_block for why this is its bucket.
@@ -441,16 +485,37 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
         cache.candidates[bucket][count] =
             reinterpret_cast<void*>((address_of(oldest.block) & ~hardening::recyclable_mark) - sizeof(Header));
         cache.bucket_count[bucket] = static_cast<std::uint8_t>(count + 1);
-        return;
+        return true;
       }
     }
   }
+  return false;
+}
+
+// Over budget: the oldest entries leave (never the newest, which is at most
+// a quarter of the budget).
+[[gnu::noinline]] void quarantine_trim(ThreadCache& cache) noexcept {
+  constexpr unsigned mask = hardening::quarantine_capacity - 1;
+  while (cache.bytes > cache.budget) {
+    const hardening::QuarantineEntry oldest = cache.ring[cache.head];
+    cache.head = (cache.head + 1) & mask;
+    --cache.count;
+    cache.bytes -= oldest.bytes;
+    if (!recycle_into_bucket(cache, oldest)) release_quarantined_block(&cache, oldest.block, oldest.bytes);
+  }
+}
+
+// quarantine_hold_quick's end when the entry that left did not become a
+// candidate: it is checked and given back, then the budget is kept.
+[[gnu::noinline]] void quarantine_release_and_trim(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
   release_quarantined_block(&cache, oldest.block, oldest.bytes);
+  if (cache.bytes > cache.budget) quarantine_trim(cache);
 }
 
 // Holds a freed small block (`entry`, marked recyclable; `held` its header
 // and bytes) in a quarantine that has a cache of its own: when the ring is
-// full, the new entry takes the oldest one's place, which leaves.
+// full, the new entry takes the oldest one's place, which leaves. Whatever
+// calls out of line is a tail call, so the free path needs no stack frame.
 [[gnu::always_inline]] inline void quarantine_hold_quick(ThreadCache& cache, void* entry, std::size_t held) noexcept {
   constexpr unsigned mask = hardening::quarantine_capacity - 1;
   if (cache.count == hardening::quarantine_capacity) [[likely]] {
@@ -459,20 +524,16 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
     cache.ring[head] = hardening::QuarantineEntry{entry, held};
     cache.head = (head + 1) & mask;
     cache.bytes += held - oldest.bytes;
-    release_oldest(cache, oldest);
+    if (!recycle_into_bucket(cache, oldest)) [[unlikely]] {
+      quarantine_release_and_trim(cache, oldest);
+      return;
+    }
   } else {
     cache.ring[(cache.head + cache.count) & mask] = hardening::QuarantineEntry{entry, held};
     ++cache.count;
     cache.bytes += held;
   }
-  // Over budget: the oldest leave (never the new one, which is at most a quarter of it).
-  while (cache.bytes > cache.budget) [[unlikely]] {
-    const hardening::QuarantineEntry oldest = cache.ring[cache.head];
-    cache.head = (cache.head + 1) & mask;
-    --cache.count;
-    cache.bytes -= oldest.bytes;
-    release_oldest(cache, oldest);
-  }
+  if (cache.bytes > cache.budget) [[unlikely]] quarantine_trim(cache);
 }
 
 [[gnu::noinline]] void free_checked_slow(void* block, Validated validated) noexcept {
@@ -524,7 +585,7 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
     ThreadCache* cache = hardening::current_cache;
     if (validated.size < cache->quick_free_limit && header.offset == sizeof(Header)) [[likely]] {
       header.fill = freed_pattern;
-      fill_head(block, filled_bytes(validated.size), freed_bytes.bytes);
+      fill_pieces_at(block, fill_pieces_of_size(validated.size), freed_bytes.bytes);
       quarantine_hold_quick(*cache, reinterpret_cast<void*>(address_of(block) | hardening::recyclable_mark),
                             validated.size + sizeof(Header));
       return;
@@ -584,6 +645,16 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   return count > hardening::shuffle_min;
 }
 
+// take_candidate's end for a candidate that is not filled with the pattern
+// (zeroed by zero_on_free, or its header broken): checked, then made live.
+[[gnu::noinline]] void* take_unpatterned_candidate(char* inner, unsigned bucket, std::size_t size, bool zeroed) noexcept {
+  void* block = inner + sizeof(Header);
+  check_recycled_unpatterned(block, bucket);
+  if (zeroed) std::memset(block, 0, size);
+  write_block_metadata(block, size, default_alignment, sizeof(Header));
+  return block;
+}
+
 // Takes the candidate of `bucket` (which holds `count`, more than
 // shuffle_min) at random, checks it, and makes it a live block of `size`.
 [[gnu::always_inline]] inline void* take_candidate(ThreadCache* cache, unsigned bucket, unsigned count, std::size_t size,
@@ -596,10 +667,18 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   candidates[slot] = candidates[count - 1];
   cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
   char* inner = reinterpret_cast<char*>(candidate & ~hardening::fresh_mark);
-  check_recycled(candidate_probe(candidate), bucket);
+  // A zeroed or broken candidate finishes out of line, as a tail call, so
+  // the common path keeps nothing live across a call and needs no frame.
+  if (!check_recycled_patterned(candidate_probe(candidate), bucket)) [[unlikely]] {
+    return take_unpatterned_candidate(inner, bucket, size, zeroed);
+  }
   void* block = inner + sizeof(Header);
   if (zeroed) std::memset(block, 0, size);
-  write_block_metadata(block, size, default_alignment, sizeof(Header));
+  // The thread has a cache (its buckets hold candidates), and creating it
+  // drew the secret: a plain load, with no test for the first use and no
+  // call to draw it, which also spares the fast path a stack frame.
+  write_block_metadata(block, size, default_alignment, sizeof(Header),
+                       hardening::process_secret.load(std::memory_order_relaxed));
   return block;
 }
 
