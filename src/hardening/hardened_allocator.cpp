@@ -400,30 +400,6 @@ inline void check_recycled(const char* inner, unsigned bucket) noexcept {
   if (!check_recycled_patterned(inner, bucket)) check_recycled_unpatterned(const_cast<char*>(inner) + sizeof(Header), bucket);
 }
 
-// What a fresh candidate is checked against instead of its own memory (a
-// freed header and filled bytes, so the check passes): the check then takes
-// the same instructions for every candidate, with no branch on where it
-// came from (in wl-churn a few percent of candidates are fresh, at random,
-// and that branch mispredicted), and a fresh block is neither prepared
-// when it enters a bucket nor read before it is used.
-struct FreshProbe {
-  Header header;
-  unsigned char bytes[fill_check_limit];
-  constexpr FreshProbe() : header{0, 0, 0, state_freed, freed_pattern, 0}, bytes() {
-    for (unsigned char& byte : bytes) byte = freed_pattern;
-  }
-};
-alignas(64) constexpr FreshProbe fresh_probe{};
-
-// The memory check_recycled reads for a candidate: its own, or fresh_probe
-// for a fresh one (selected without a branch).
-[[gnu::always_inline]] inline const char* candidate_probe(std::uintptr_t candidate) noexcept {
-  const auto own = candidate & ~hardening::fresh_mark;
-  const auto probe = reinterpret_cast<std::uintptr_t>(&fresh_probe);
-  const std::uintptr_t fresh = std::uintptr_t{0} - (candidate & hardening::fresh_mark);
-  return reinterpret_cast<const char*>(own ^ ((own ^ probe) & fresh));
-}
-
 // A guarded block is filled like any other and waits in the guarded-region
 // cache (its quarantine) with its pages resident.
 [[gnu::noinline]] void free_guarded(void* block, Header& header, std::size_t size) noexcept {
@@ -637,10 +613,19 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
     if (cache == nullptr) return false;
   }
   std::uint8_t& count = cache->bucket_count[bucket];
+  const auto& checked = bucket_checked_table.pieces[bucket];
   while (count < hardening::shuffle_fill) {
-    void* inner = fast::allocate_natural(bucket_bytes(bucket));
+    char* inner = static_cast<char*>(fast::allocate_natural(bucket_bytes(bucket)));
     if (inner == nullptr) break;
-    cache->candidates[bucket][count++] = reinterpret_cast<void*>(address_of(inner) | hardening::fresh_mark);
+    // Made to look like a block back from the quarantine (a freed header,
+    // the bucket's checked bytes filled), so taking any candidate is the
+    // same check with no branch or select on where it came from.
+    void* block = inner + sizeof(Header);
+    Header& header = header_of(block);
+    header.state = state_freed;
+    header.fill = freed_pattern;
+    fill_pieces_at(block, FillPieces{checked.second, checked.third, checked.last}, freed_bytes.bytes);
+    cache->candidates[bucket][count++] = inner;
   }
   return count > hardening::shuffle_min;
 }
@@ -666,10 +651,10 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   const std::uintptr_t candidate = address_of(candidates[slot]);
   candidates[slot] = candidates[count - 1];
   cache->bucket_count[bucket] = static_cast<std::uint8_t>(count - 1);
-  char* inner = reinterpret_cast<char*>(candidate & ~hardening::fresh_mark);
+  char* inner = reinterpret_cast<char*>(candidate);
   // A zeroed or broken candidate finishes out of line, as a tail call, so
   // the common path keeps nothing live across a call and needs no frame.
-  if (!check_recycled_patterned(candidate_probe(candidate), bucket)) [[unlikely]] {
+  if (!check_recycled_patterned(inner, bucket)) [[unlikely]] {
     return take_unpatterned_candidate(inner, bucket, size, zeroed);
   }
   void* block = inner + sizeof(Header);
@@ -798,8 +783,8 @@ void release_quarantined(ThreadCache* recycle_into, void* block, std::size_t byt
 }
 
 void* check_candidate(void* candidate, unsigned bucket) noexcept {
-  auto* inner = reinterpret_cast<char*>(address_of(candidate) & ~fresh_mark);
-  if ((address_of(candidate) & fresh_mark) == 0) hardened::check_recycled(inner, bucket);
+  auto* inner = static_cast<char*>(candidate);
+  hardened::check_recycled(inner, bucket);
   return inner;
 }
 

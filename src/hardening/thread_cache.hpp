@@ -66,8 +66,9 @@ struct ThreadCache {
   // empty cache and with zero_on_free (which fills every byte).
   std::size_t quick_free_limit;
   // candidates[b][0 .. bucket_count[b]): fast-allocator blocks of at least
-  // b * shuffle_granule bytes, fresh (marked) or back from the quarantine
-  // (a freed header, its first bytes filled; see check_candidate).
+  // b * shuffle_granule bytes, back from the quarantine or fresh (made to
+  // look the same: a freed header, its first bytes filled; see
+  // check_candidate).
   std::uint8_t bucket_count[shuffle_buckets];
   void* candidates[shuffle_buckets][shuffle_slots];
   QuarantineEntry ring[quarantine_capacity];
@@ -126,13 +127,8 @@ inline constexpr std::uintptr_t recyclable_mark = 1;
 [[gnu::visibility("hidden")]] void release_quarantined(ThreadCache* recycle_into, void* entry,
                                                       std::size_t bytes) noexcept;
 
-/// The low bit of a candidate: the block came fresh from the fast allocator
-/// (it never held data, so it is not checked); any other candidate came back
-/// from the quarantine and is checked when it is taken.
-inline constexpr std::uintptr_t fresh_mark = 1;
-
-/// A candidate's fast-allocator block, checked first unless it is fresh
-/// (a write into it while it waited is reported).
+/// A candidate's fast-allocator block, checked first (a write into it
+/// while it waited is reported).
 [[gnu::visibility("hidden")]] void* check_candidate(void* candidate, unsigned bucket) noexcept;
 
 /// The next pseudo-random 64 bits of the thread: a 64-bit linear
