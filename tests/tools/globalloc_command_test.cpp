@@ -242,6 +242,9 @@ TEST(GloballocCommand, BenchRejectsABadThreadCount) {
   Result result = globalloc("bench --quick --threads 2,zero --only churn,glibc");
   EXPECT_EQ(result.status, 2);
   EXPECT_NE(result.err.find("--threads"), std::string::npos) << result.err;
+  Result too_many = globalloc("bench --quick --threads 4,65 --only churn,glibc");
+  EXPECT_EQ(too_many.status, 2);
+  EXPECT_NE(too_many.err.find("1 to 64, not 65"), std::string::npos) << too_many.err;
 }
 
 TEST(GloballocCommand, BenchRejectsUnknownWorkload) {

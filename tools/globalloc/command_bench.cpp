@@ -87,7 +87,13 @@ int command_bench(const std::vector<std::string>& args) {
       settings.scale = parse_positive_double("bench", "--scale", value);
       scale_given = true;
     } else if (cursor.take_value("--threads", value)) {
-      for (const auto& item : split_list(value)) settings.threads.push_back(parse_positive("bench", "--threads", item));
+      for (const auto& item : split_list(value)) {
+        const int count = parse_positive("bench", "--threads", item);
+        // The workloads run at most 64 threads (workload.hpp); a larger
+        // count would label rows with a number they did not run.
+        if (count > 64) throw UsageError("bench", "--threads counts are 1 to 64, not " + item);
+        settings.threads.push_back(count);
+      }
       if (settings.threads.empty()) throw UsageError("bench", "--threads needs at least one count");
     } else if (cursor.take_value("--only", value)) {
       only = split_list(value);

@@ -38,8 +38,8 @@ means. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
   --only LIST      comma-separated workloads and/or allocators to keep,
                    e.g. --only churn,larson,glibc,fast
   --out DIR        results folder (default ./results)
-  --threads LIST   comma-separated thread counts, e.g. 1,2,4,8,16: every
-                   workload runs once per count (rows named wl-larson/4t),
+  --threads LIST   comma-separated thread counts from 1 to 64, e.g. 1,2,4,8,16:
+                   every workload runs once per count (rows named wl-larson/4t),
                    to see how it scales; the multi-thread workloads split a
                    fixed amount of work among that many threads, the others
                    ignore the count (default: the CPU count, 2 to 8)
