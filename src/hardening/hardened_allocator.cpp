@@ -297,39 +297,51 @@ bool freed_bytes_intact(void* block, const Header& header) noexcept {
   return head_holds(block, filled_bytes(size), fill_bytes(header.fill));
 }
 
-// A block leaves the quarantine: check that nobody wrote into it, then free it.
-// `held` is what the quarantine accounted: the header and the block, or for
-// a block whose pages were discarded, the header and at least the checked bytes.
-// The quarantined block `block` leaves (`held`: what the quarantine
-// accounted, the header and the block, or for a block whose pages were
-// discarded, the header and at least the checked bytes). A recyclable one (a
-// small block at the default offset: the entry's low bit) becomes a candidate
-// of the bucket its room fits, unchecked yet and marked so: it is checked
-// when an allocation takes it, so its bytes are read once, just before they
-// are used. Any other is checked now and goes back to the fast allocator.
-[[gnu::noinline]] void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size_t held) noexcept {
-  const bool recyclable = (address_of(entry) & hardening::recyclable_mark) != 0;
-  void* block = reinterpret_cast<void*>(address_of(entry) & ~hardening::recyclable_mark);
+// A recyclable quarantine entry (a small block at the default offset: the
+// entry's low bit) becomes a candidate of the bucket its room fits when that
+// bucket has room, unchecked: it is checked when an allocation takes it, so
+// its bytes are read once, just before they are used. False when it is not
+// recyclable or its bucket is full.
+[[gnu::always_inline]] inline bool recycle_into_bucket(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
   if constexpr (mitigations.has(Mitigation::random_choice)) {
-    if (recyclable && recycle_into != nullptr) {
+    if ((address_of(oldest.block) & hardening::recyclable_mark) != 0) {
       // The bucket its size is allocated from: the fast allocator's block
-      // holds at least header, block and canary, and its blocks of 16 bytes
-      // or more are multiples of 16 (each is 16-aligned), so it holds that
-      // rounded up to the bucket step too.
-      const auto bucket = static_cast<unsigned>(
-          (held + canary_size + hardening::shuffle_granule - 1) / hardening::shuffle_granule);
-      std::uint8_t& count = recycle_into->bucket_count[bucket];
-      if (count < hardening::shuffle_slots) {
-        recycle_into->candidates[bucket][count++] =
-            reinterpret_cast<void*>(address_of(block) - sizeof(Header));
-        return;
+      // holds at least header, block and canary (`bytes` is header and
+      // block), and its blocks of 16 bytes or more are multiples of 16 (each
+      // is 16-aligned), so it holds that rounded up to the bucket step too.
+      const auto bucket = static_cast<unsigned>((oldest.bytes + canary_size + hardening::shuffle_granule - 1) /
+                                                hardening::shuffle_granule);
+      const unsigned count = cache.bucket_count[bucket];
+      if (count < hardening::shuffle_slots) [[likely]] {
+        // The entry's block less its mark and header is the fast allocator's block.
+        cache.candidates[bucket][count] =
+            reinterpret_cast<void*>((address_of(oldest.block) & ~hardening::recyclable_mark) - sizeof(Header));
+        cache.bucket_count[bucket] = static_cast<std::uint8_t>(count + 1);
+        return true;
       }
     }
   }
+  return false;
+}
+
+// A quarantined block that does not become a candidate leaves for good: it
+// is checked (nobody wrote into it while it waited) and goes back to the
+// fast allocator. `held` is what the quarantine accounted: the header and
+// the block, or for a block whose pages were discarded, the header and at
+// least the checked bytes.
+[[gnu::noinline]] void check_and_free_quarantined(void* entry, std::size_t held) noexcept {
+  void* block = reinterpret_cast<void*>(address_of(entry) & ~hardening::recyclable_mark);
   Header& header = header_of(block);
   const std::size_t size = held - sizeof(Header);
   if (!head_holds(block, filled_bytes(size), fill_bytes(header.fill))) report("write after free into block", block, "reuse after quarantine");
   fast::deallocate(inner_of(block, header));
+}
+
+// The quarantined entry `entry` (of `held` bytes) leaves: a candidate of
+// `recycle_into`'s bucket when it can be (null: never), else checked and freed.
+void release_quarantined_block(ThreadCache* recycle_into, void* entry, std::size_t held) noexcept {
+  if (recycle_into != nullptr && recycle_into_bucket(*recycle_into, hardening::QuarantineEntry{entry, held})) return;
+  check_and_free_quarantined(entry, held);
 }
 
 // A candidate that came back from the quarantine into `bucket` is about to
@@ -446,45 +458,19 @@ std::size_t held_bytes_for(std::size_t size) noexcept {
   release_memory(block, *validated.header);
 }
 
-// A recyclable entry that leaves the quarantine becomes a candidate of its
-// bucket when there is room; false when it is not recyclable or its bucket
-// is full (release_quarantined_block decides then).
-[[gnu::always_inline]] inline bool recycle_into_bucket(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
-  if constexpr (mitigations.has(Mitigation::random_choice)) {
-    if ((address_of(oldest.block) & hardening::recyclable_mark) != 0) {
-      // See release_quarantined_block for why this is its bucket.
-      const auto bucket = static_cast<unsigned>((oldest.bytes + canary_size + hardening::shuffle_granule - 1) /
-                                                hardening::shuffle_granule);
-      const unsigned count = cache.bucket_count[bucket];
-      if (count < hardening::shuffle_slots) [[likely]] {
-        // The entry's block less its mark and header is the fast allocator's block.
-        cache.candidates[bucket][count] =
-            reinterpret_cast<void*>((address_of(oldest.block) & ~hardening::recyclable_mark) - sizeof(Header));
-        cache.bucket_count[bucket] = static_cast<std::uint8_t>(count + 1);
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 // Over budget: the oldest entries leave (never the newest, which is at most
 // a quarter of the budget).
 [[gnu::noinline]] void quarantine_trim(ThreadCache& cache) noexcept {
-  constexpr unsigned mask = hardening::quarantine_capacity - 1;
   while (cache.bytes > cache.budget) {
-    const hardening::QuarantineEntry oldest = cache.ring[cache.head];
-    cache.head = (cache.head + 1) & mask;
-    --cache.count;
-    cache.bytes -= oldest.bytes;
-    if (!recycle_into_bucket(cache, oldest)) release_quarantined_block(&cache, oldest.block, oldest.bytes);
+    const hardening::QuarantineEntry oldest = hardening::quarantine_take_oldest(cache);
+    if (!recycle_into_bucket(cache, oldest)) check_and_free_quarantined(oldest.block, oldest.bytes);
   }
 }
 
 // quarantine_hold_quick's end when the entry that left did not become a
 // candidate: it is checked and given back, then the budget is kept.
 [[gnu::noinline]] void quarantine_release_and_trim(ThreadCache& cache, hardening::QuarantineEntry oldest) noexcept {
-  release_quarantined_block(&cache, oldest.block, oldest.bytes);
+  check_and_free_quarantined(oldest.block, oldest.bytes);
   if (cache.bytes > cache.budget) quarantine_trim(cache);
 }
 

@@ -47,10 +47,7 @@ void give_back_candidates(ThreadCache& cache) noexcept {
 // Releases (checks and frees) every block of both rings, oldest first.
 void flush_ring(ThreadCache& cache) noexcept {
   while (cache.count > 0) {
-    const QuarantineEntry oldest = cache.ring[cache.head];
-    cache.head = (cache.head + 1) & (quarantine_capacity - 1);
-    --cache.count;
-    cache.bytes -= oldest.bytes;
+    const QuarantineEntry oldest = quarantine_take_oldest(cache);
     release_quarantined(nullptr, oldest.block, oldest.bytes);
   }
   while (cache.mid_count > 0) mid_quarantine_release_oldest(cache);

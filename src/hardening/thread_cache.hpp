@@ -142,22 +142,21 @@ inline std::uint64_t next_random(ThreadCache& cache) noexcept {
   return x;
 }
 
+/// Takes the oldest entry off the main ring (count > 0), keeping its byte count.
+inline QuarantineEntry quarantine_take_oldest(ThreadCache& cache) noexcept {
+  const QuarantineEntry oldest = cache.ring[cache.head];
+  cache.head = (cache.head + 1) & (quarantine_capacity - 1);
+  --cache.count;
+  cache.bytes -= oldest.bytes;
+  return oldest;
+}
+
 /// Puts a freed (already filled) block of `bytes` (at most hold_limit, and
 /// more than 0) into the quarantine, releasing the oldest ones to stay within
 /// capacity and budget.
 inline void quarantine_hold(ThreadCache& cache, void* block, std::size_t bytes) noexcept {
-  if (cache.count == cache.capacity) {
-    QuarantineEntry oldest = cache.ring[cache.head];
-    cache.head = (cache.head + 1) & (quarantine_capacity - 1);
-    --cache.count;
-    cache.bytes -= oldest.bytes;
-    release_quarantined(&cache, oldest.block, oldest.bytes);
-  }
-  while (cache.bytes + bytes > cache.budget) {
-    QuarantineEntry oldest = cache.ring[cache.head];
-    cache.head = (cache.head + 1) & (quarantine_capacity - 1);
-    --cache.count;
-    cache.bytes -= oldest.bytes;
+  while (cache.count > 0 && (cache.count == cache.capacity || cache.bytes + bytes > cache.budget)) {
+    const QuarantineEntry oldest = quarantine_take_oldest(cache);
     release_quarantined(&cache, oldest.block, oldest.bytes);
   }
   cache.ring[(cache.head + cache.count) & (quarantine_capacity - 1)] = QuarantineEntry{block, bytes};

@@ -29,6 +29,14 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
+// The file named `name` anywhere below `folder` (bench writes into a dated
+// subfolder); empty when there is none.
+fs::path find_below(const fs::path& folder, const std::string& name) {
+  for (const auto& entry : fs::recursive_directory_iterator(folder))
+    if (entry.path().filename() == name) return entry.path();
+  return {};
+}
+
 // A fresh temporary folder, removed with everything in it at the end.
 class TemporaryFolder {
 public:
@@ -189,11 +197,8 @@ TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
   ASSERT_EQ(result.status, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("wl-churn"), std::string::npos) << result.out;
   EXPECT_NE(result.err.find("wl-churn under glibc"), std::string::npos) << result.err;
-  fs::path report, chart;
-  for (const auto& entry : fs::recursive_directory_iterator(folder.path())) {
-    if (entry.path().filename() == "report.md") report = entry.path();
-    if (entry.path().filename() == "chart.svg") chart = entry.path();
-  }
+  const fs::path report = find_below(folder.path(), "report.md");
+  const fs::path chart = find_below(folder.path(), "chart.svg");
   ASSERT_FALSE(report.empty()) << "no report.md under " << folder.path();
   ASSERT_FALSE(chart.empty()) << "no chart.svg under " << folder.path();
   std::string markdown = read_file(report);
@@ -213,9 +218,7 @@ TEST(GloballocCommand, BenchRunsEachWorkloadOncePerThreadCount) {
   EXPECT_NE(result.out.find("wl-larson/3t"), std::string::npos) << result.out;
   // The count reaches the workload: its checksum mixes one sum per thread,
   // so the two rows must differ.
-  fs::path csv;
-  for (const auto& entry : fs::recursive_directory_iterator(folder.path()))
-    if (entry.path().filename() == "runs.csv") csv = entry.path();
+  const fs::path csv = find_below(folder.path(), "runs.csv");
   ASSERT_FALSE(csv.empty());
   std::string rows = read_file(csv);
   // workload,allocator,runs_ok,median_seconds,median_peak_rss_kb,checksum,status
