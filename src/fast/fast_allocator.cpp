@@ -62,13 +62,15 @@ void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool z
   return allocate_generic_unchecked(size, alignment, zero);
 }
 
-/// allocate past its fast path. Over-aligned small blocks (posix_memalign,
-/// aligned_alloc, aligned new) take the class from a table and pop from the
-/// class's current page, as allocate_class does without searching for the
-/// class (wl-aligned: about 25 fewer instructions per allocation than the
-/// search in allocate_generic, which took 67 in all). Out of line,
+}  // namespace
+
+/// allocate past its fast path, and the entry of the aligned interfaces.
+/// Over-aligned small and medium blocks take the class from a table and pop
+/// from the class's current page, as allocate_class does, without searching
+/// for the class (wl-aligned: about 25 fewer instructions per allocation
+/// than the search in allocate_generic, which took 67 in all). Out of line,
 /// so allocate's own fast path needs no stack frame.
-[[gnu::noinline]] void* allocate_over_aligned(std::size_t size, std::size_t alignment) noexcept {
+void* allocate_over_aligned(std::size_t size, std::size_t alignment) noexcept {
   if (alignment > small_alignment_max && alignment <= aligned_table_size && size <= aligned_table_size &&
       (alignment & (alignment - 1)) == 0) {
     // An empty current page goes to the slow path with the class in hand,
@@ -77,6 +79,8 @@ void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool z
   }
   return allocate_generic(size, alignment, false);
 }
+
+namespace {
 
 /// allocate_natural past its fast path: a null result sets errno to ENOMEM,
 /// so malloc needs no test of its own (FastAllocator::allocate_sets_errno).

@@ -69,7 +69,9 @@ constexpr unsigned class_for_aligned(std::size_t size, std::size_t alignment) no
 /// and divided by it, so the aligned allocation path looks the class up
 /// instead of searching (wl-aligned: 67 instructions per allocation in the
 /// generic path before).
-inline constexpr std::size_t aligned_table_size = 4096;
+/// 16 KiB covers the medium blocks a program aligns to a cache line or a
+/// page as well (about 1 KiB of table; wl-aligned asks up to 16 KiB).
+inline constexpr std::size_t aligned_table_size = 16 * 1024;
 inline constexpr unsigned aligned_shift_min = 5;
 inline constexpr unsigned aligned_shift_max = std::bit_width(aligned_table_size) - 1;
 

@@ -10,20 +10,26 @@
 
 using namespace globalloc;
 
+// allocate, and allocate_over_aligned (the entry of posix_memalign,
+// aligned_alloc and aligned new), which must give the same for any alignment.
 TEST(Alignment, PowersOfTwoUpTo2MiB) {
-  for (std::size_t alignment = 1; alignment <= (std::size_t{1} << 21); alignment *= 2) {
-    std::vector<void*> blocks;
-    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{24}, alignment / 2 + 1,
-                             alignment, alignment + 8, std::size_t{5000}, std::size_t{100000}}) {
-      void* block = fast::allocate(size, alignment);
-      ASSERT_NE(block, nullptr) << size << " " << alignment;
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % alignment, 0u) << size << " " << alignment;
-      EXPECT_GE(fast::usable_size(block), size);
-      EXPECT_TRUE(fast::owns(block));
-      std::memset(block, 0x33, size);
-      blocks.push_back(block);
+  for (auto* allocate : {&fast::allocate, &fast::allocate_over_aligned}) {
+    for (std::size_t alignment = 1; alignment <= (std::size_t{1} << 21); alignment *= 2) {
+      std::vector<void*> blocks;
+      for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{24}, alignment / 2 + 1,
+                               alignment, alignment + 8, std::size_t{5000}, std::size_t{12000}, std::size_t{16384},
+                               std::size_t{16385}, std::size_t{100000}}) {
+        void* block = allocate(size, alignment);
+        ASSERT_NE(block, nullptr) << size << " " << alignment;
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % alignment, 0u) << size << " " << alignment;
+        EXPECT_GE(fast::usable_size(block), size);
+        EXPECT_EQ(fast::usable_size(block), fast::usable_size_for(size, alignment)) << size << " " << alignment;
+        EXPECT_TRUE(fast::owns(block));
+        std::memset(block, 0x33, size);
+        blocks.push_back(block);
+      }
+      for (void* block : blocks) fast::deallocate(block);
     }
-    for (void* block : blocks) fast::deallocate(block);
   }
 }
 

@@ -28,6 +28,7 @@ TEST(FastApi, ImpossibleSizesReturnNull) {
     for (std::size_t alignment : {std::size_t{1}, std::size_t{16}, std::size_t{4096}, std::size_t{1} << 21}) {
       EXPECT_EQ(fast::allocate(size, alignment), nullptr) << size << " " << alignment;
       EXPECT_EQ(fast::allocate_zeroed(size, alignment), nullptr);
+      EXPECT_EQ(fast::allocate_over_aligned(size, alignment), nullptr);
     }
   }
   void* block = fast::allocate(100, 16);
@@ -39,6 +40,7 @@ TEST(FastApi, ImpossibleSizesReturnNull) {
 TEST(FastApi, InvalidAlignmentReturnsNull) {
   for (std::size_t alignment : {0u, 3u, 6u, 12u, 24u, 100u}) {
     EXPECT_EQ(fast::allocate(16, alignment), nullptr) << alignment;
+    EXPECT_EQ(fast::allocate_over_aligned(16, alignment), nullptr) << alignment;
     EXPECT_EQ(fast::usable_size_for(16, alignment), 0u);
   }
 }

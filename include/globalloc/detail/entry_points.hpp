@@ -27,6 +27,9 @@ struct EntryPoints {
 
   static constexpr Layout unaligned(std::size_t size) noexcept { return Layout{size, natural_alignment(size)}; }
   static constexpr Layout aligned(std::size_t size, std::size_t align) noexcept {
+    // Above the default alignment is above every natural one: the layout is
+    // known without looking at the size, and an allocator may branch on it.
+    if (align > default_alignment) return Layout{size, align};
     const std::size_t natural = natural_alignment(size);
     return Layout{size, align > natural ? align : natural};
   }
