@@ -37,7 +37,10 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
 }
 
 void* allocate_class(unsigned size_class) noexcept {
-  void* block = pop_block(thread_heap->current[size_class]);
+  Page* page = thread_heap->current[size_class];
+  void* block = pop_block(page);
+  if (block != nullptr) [[likely]] return block;
+  block = heap_refill_local(page);
   if (block != nullptr) [[likely]] return block;
   return heap_allocate_slow(size_class);
 }
@@ -90,6 +93,17 @@ namespace {
   return block;
 }
 
+/// The fast paths' current page `page` ran dry: its local frees, else the
+/// slow path of `size` (tail calls, so the fast paths keep no frame).
+[[gnu::noinline]] void* allocate_natural_refill(Page* page, std::size_t size) noexcept {
+  if (void* block = heap_refill_local(page)) [[likely]] return block;
+  return allocate_natural_slow(size);
+}
+[[gnu::noinline]] void* allocate_refill(Page* page, std::size_t size, std::size_t alignment) noexcept {
+  if (void* block = heap_refill_local(page)) [[likely]] return block;
+  return allocate_over_aligned(size, alignment);
+}
+
 /// Finds the segment holding `block`: its own region's header, or for huge
 /// blocks aligned to 4 MiB or more, the header in the region below.
 Segment* find_segment(const void* block) noexcept {
@@ -128,8 +142,10 @@ void* allocate(std::size_t size, std::size_t alignment) noexcept {
   if (size <= Config::direct_size_max && alignment <= small_alignment_max &&
       ((small_alignments >> alignment) & 1) != 0) [[likely]] {
     const std::size_t index = (((size + alignment - 1) & ~(alignment - 1)) + 7) >> 3;
-    void* block = pop_block(thread_heap->direct[index]);
+    Page* page = thread_heap->direct[index];
+    void* block = pop_block(page);
     if (block != nullptr) [[likely]] return block;
+    return allocate_refill(page, size, alignment);
   }
   return allocate_over_aligned(size, alignment);
 }
@@ -138,8 +154,10 @@ void* allocate_natural(std::size_t size) noexcept {
   // The malloc / operator new(size) path: no alignment arithmetic, the
   // natural table already folds the rounding to 16 in.
   if (size <= Config::direct_size_max) [[likely]] {
-    void* block = pop_block(thread_heap->natural[(size + 7) >> 3]);
+    Page* page = thread_heap->natural[(size + 7) >> 3];
+    void* block = pop_block(page);
     if (block != nullptr) [[likely]] return block;
+    return allocate_natural_refill(page, size);
   }
   return allocate_natural_slow(size);
 }

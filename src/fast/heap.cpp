@@ -561,6 +561,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
+  heap->quick_refills = quick_refills_per_slow_path;
   if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
   heap_maybe_purge(heap);
   maybe_retire_idle_current_pages(heap);

@@ -49,6 +49,9 @@ struct ThreadHeap {
   std::uint64_t current_classes[2];
   std::uint64_t next_purge_check_ms;
   std::uint32_t purge_check_countdown;  ///< slow paths until the next clock read
+  /// Refills from local frees (heap_refill_local) left before the next one
+  /// must take the whole slow path (0 in the empty heap).
+  std::uint32_t quick_refills;
   std::uintptr_t key_seed;
   ThreadHeap* pool_next;
   bool in_use;
@@ -71,7 +74,7 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
         key_seed{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;
@@ -91,6 +94,30 @@ struct ThreadHeap {
 /// Allocation slow path for a size class: sets up the thread if needed,
 /// refills the current page or finds another one. Null when out of memory.
 [[gnu::noinline]] void* heap_allocate_slow(unsigned size_class) noexcept;
+
+/// Whole slow paths skipped by heap_refill_local between two that run.
+inline constexpr std::uint32_t quick_refills_per_slow_path = 7;
+
+/// The refill most slow paths are: `page`, a current page of the calling
+/// thread (or the empty page) whose `free` list ran dry, has blocks its owner
+/// freed into `local_free`; they become the free list and the block comes
+/// off it here, without the class lookup, statistics, sampling and purge
+/// checks of the whole slow path. Every quick_refills_per_slow_path + 1-th
+/// refill (and any other case) returns null, and the caller takes the whole
+/// slow path, which does that work for the refills it skipped: the counts
+/// live in the page until it publishes them. (wl-larson: the slow path took
+/// 8.6% of the instructions, about 200 per refill.)
+[[gnu::always_inline]] inline void* heap_refill_local(Page* page) noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (page->local_free == page->sentinel() || heap->quick_refills == 0) return nullptr;
+  --heap->quick_refills;
+  page_collect_local(page);
+  auto* block = static_cast<Block*>(page->free);
+  page_take_head(page, block);
+  ++page->used;
+  ++page->allocated;
+  return block;
+}
 
 /// Free path for blocks the fast path could not take (a full page of this
 /// heap, another heap's page, a large or huge block, misuse).

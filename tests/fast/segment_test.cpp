@@ -183,7 +183,12 @@ TEST(Segment, LargeBlocksAndPagesShareAThreadsSlots) {
     std::memset(shared, 9, 200000);
     Page* shared_page = segment_page_of(segment_lookup(shared), shared);
     std::thread([shared] { fast::deallocate(shared); }).join();
-    for (int i = 0; i < 200; ++i) fast::deallocate(fast::allocate(20000 + i * 8, 16));
+    // The slow paths of this loop free the block and give back the slots of
+    // the medium pages it leaves behind once they stay idle (sizes rise, so
+    // each class falls idle in turn). Most refills of a page from its own
+    // frees skip the slow path (heap_refill_local), so the loop runs until
+    // the slots are free, within a bound (sizes stay medium: up to 60 KB).
+    for (int i = 0; i < 5000 && shared_page->in_use; ++i) fast::deallocate(fast::allocate(20000 + i * 8, 16));
     EXPECT_FALSE(shared_page->in_use);
   }).join();
 }
