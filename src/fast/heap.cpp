@@ -214,6 +214,12 @@ void mark_current_class(ThreadHeap* heap, unsigned size_class, bool has_page) no
 void set_current(ThreadHeap* heap, unsigned size_class) noexcept {
   Page* page = heap->queues[size_class].first;
   if (page == nullptr) page = &empty_page;
+  // A current page other than the empty one always has the tables pointing
+  // at it (only unset_current changes `current` without them, to the empty
+  // page), so an unchanged one needs no rewrite: a free into a full page
+  // (move_from_full) lands here every time, and a class up to 1024 bytes
+  // has up to 16 direct and natural entries to write.
+  if (heap->current[size_class] == page && page != &empty_page) return;
   if (heap->current[size_class] != page) {
     if (page != &empty_page) ++page->used;
     heap->current[size_class] = page;
