@@ -197,7 +197,7 @@ void deallocate(void* pointer) noexcept {
     // double free. Compared, not read (see Mitigations::detect_double_free).
     if (head == pointer) [[unlikely]] report_double_free(pointer, "free");
   }
-  block->encoded_next = page->encode(head);
+  block->encoded_next = page->encode(head, block);
   page->local_free = block;
   if (--page->used == 0) [[unlikely]] heap_page_emptied(heap, page);
 }

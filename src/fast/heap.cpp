@@ -602,7 +602,7 @@ void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept {
     return;
   }
   if (page->in_full) move_from_full(heap, page);
-  block->encoded_next = page->encode(page->local_free);
+  block->encoded_next = page->encode(page->local_free, block);
   page->local_free = block;
   if (--page->used == 0) heap_page_emptied(heap, page);
 }
@@ -651,7 +651,7 @@ void free_slow(Page* page, void* pointer) noexcept {
   }
   if constexpr (Config::mitigations.detect_double_free) {
     // As on the fast path.
-    const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block->encoded_next));
+    const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block));
     if (((link ^ address) >> Config::segment_shift) == 0) check_double_free(page, pointer);
   }
   heap_free_local(heap, page, block);

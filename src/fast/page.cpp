@@ -47,10 +47,10 @@ bool page_extend(Page* page) noexcept {
   char* cursor = first;
   for (std::uint32_t i = 1; i < count; ++i) {
     char* following = cursor + block;
-    reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(reinterpret_cast<Block*>(following));
+    reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(following, cursor);
     cursor = following;
   }
-  reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(page->free);
+  reinterpret_cast<Block*>(cursor)->encoded_next = page->encode(page->free, cursor);
   page->free = reinterpret_cast<Block*>(first);
   page->capacity.store(carved + count, std::memory_order_relaxed);
   return true;
@@ -72,12 +72,12 @@ std::uint32_t page_collect_remote(Page* page, bool clear_notify) noexcept {
   std::uint32_t count = 1;
   Block* tail = head;
   for (;;) {
-    Block* following = page->decode(tail->encoded_next);
+    Block* following = page->decode(tail);
     if (following == nullptr) break;
     tail = following;
     ++count;
   }
-  tail->encoded_next = page->encode(page->free);
+  tail->encoded_next = page->encode(page->free, tail);
   page->free = head;
   page->used -= count;
   return count;
@@ -88,7 +88,7 @@ bool list_contains(const Page* page, const void* list, const void* block) noexce
   // Bounded walk: a corrupted or cyclic list must not hang the check.
   for (std::uint32_t steps = 0; list != page->sentinel() && list != nullptr && steps <= page->capacity.load(std::memory_order_relaxed); ++steps) {
     if (list == block) return true;
-    list = page->decode(static_cast<const Block*>(list)->encoded_next);
+    list = page->decode(static_cast<const Block*>(list));
   }
   return false;
 }

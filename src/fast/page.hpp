@@ -4,9 +4,11 @@
 // list that other threads push onto with one CAS. The lists are swapped in
 // only when `free` runs dry, so the fast paths touch one list each.
 //
-// Links are stored XOR-ed with a per-page key: a block's first word after a
-// free then decodes to an address in the same segment, which is what the
-// double-free check looks for, and live user data almost never does. Lists
+// Links are stored XOR-ed with a per-page key and with the address of the
+// block that holds them: a free block's first word XOR-ed with the key is
+// then below the segment size (its link leads into the block's own segment),
+// which is what the double-free check looks for, one masked test, and live
+// user data almost never is. Lists
 // end at a sentinel, the page descriptor's own address, which also lies in the
 // segment (null would decode to an address outside it and hide the double
 // free of the last block).
@@ -92,8 +94,14 @@ struct alignas(128) Page {
   // in a constant expression (no reinterpret_cast allowed there).
   void* sentinel() noexcept { return this; }
   const void* sentinel() const noexcept { return this; }
-  Block* decode(std::uintptr_t stored) const noexcept { return reinterpret_cast<Block*>(stored ^ key); }
-  std::uintptr_t encode(const void* link) const noexcept { return reinterpret_cast<std::uintptr_t>(link) ^ key; }
+  /// The link `holder` (a free block of this page) stores.
+  Block* decode(const Block* holder) const noexcept {
+    return reinterpret_cast<Block*>(holder->encoded_next ^ key ^ reinterpret_cast<std::uintptr_t>(holder));
+  }
+  /// What `holder` stores to link to `link`.
+  std::uintptr_t encode(const void* link, const void* holder) const noexcept {
+    return (reinterpret_cast<std::uintptr_t>(link) ^ reinterpret_cast<std::uintptr_t>(holder)) ^ key;
+  }
 };
 
 static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
@@ -104,17 +112,16 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
 /// does not means the block was written after it was freed, or freed twice
 /// and handed out once since: taking a block clears its link, so a block
 /// that is on the list twice is caught the second time it comes up, before
-/// it is handed out again. Three instructions and a store to a cache line
-/// the load of the link brought in (callgrind: 60.6 -> 65.6 per small pair).
+/// it is handed out again. A masked test of the link XOR-ed with the key
+/// (the link relative to the block) and a store to a cache line the load of
+/// the link brought in.
 [[gnu::always_inline]] inline void page_take_head(Page* page, Block* block) noexcept {
-  Block* next = page->decode(block->encoded_next);
+  const std::uintptr_t relative = block->encoded_next ^ page->key;
   if constexpr (Config::mitigations.detect_double_free) {
-    if (((reinterpret_cast<std::uintptr_t>(next) ^ reinterpret_cast<std::uintptr_t>(block)) >> Config::segment_shift) !=
-        0) [[unlikely]] {
-      report_corrupted_free_block(block);
-    }
+    if ((relative & ~segment_offset_mask) != 0) [[unlikely]] report_corrupted_free_block(block);
     block->encoded_next = 0;
   }
+  Block* next = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(block));
   // The next block's line, for the next allocation of this class: a list
   // collected from frees long ago is cold, and the load of its link is the
   // stall of the allocation (wl-churn: 542 -> 531 ms; the sentinel is the

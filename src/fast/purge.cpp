@@ -39,7 +39,7 @@ std::size_t discard_list(const Page* page, void* list) noexcept {
   std::uint32_t left = page->capacity.load(std::memory_order_relaxed);
   for (void* block = list; block != page->sentinel() && left != 0; --left) {
     bytes += discard_block_inside(page, block);
-    block = page->decode(static_cast<Block*>(block)->encoded_next);
+    block = page->decode(static_cast<Block*>(block));
   }
   return bytes;
 }

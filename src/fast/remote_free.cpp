@@ -62,7 +62,7 @@ void remote_free(Page* page, Block* block) noexcept {
         continue;
       }
     }
-    block->encoded_next = page->encode(reinterpret_cast<Block*>(word & ~remote_notify_bit));
+    block->encoded_next = page->encode(reinterpret_cast<Block*>(word & ~remote_notify_bit), block);
     const std::uintptr_t pushed = reinterpret_cast<std::uintptr_t>(block) | (word & remote_notify_bit);
     if (page->remote.compare_exchange_weak(word, pushed, std::memory_order_release, std::memory_order_relaxed)) {
       return;
