@@ -36,13 +36,26 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
   return block;
 }
 
+/// A current page ran dry: its local frees, else the slow path of its class,
+/// which `class_of_page()` works out only then. Every allocation path ends
+/// here when its pop fails (out of line from the fast paths, which keep no
+/// frame), so none pops or tries the refill twice.
+template <class ClassOfPage>
+[[gnu::always_inline]] inline void* refill_or_slow(Page* page, ClassOfPage class_of_page) noexcept {
+  if (void* block = heap_refill_local(page)) [[likely]] return block;
+  return heap_allocate_slow(class_of_page());
+}
+
 void* allocate_class(unsigned size_class) noexcept {
   Page* page = thread_heap->current[size_class];
   void* block = pop_block(page);
   if (block != nullptr) [[likely]] return block;
-  block = heap_refill_local(page);
-  if (block != nullptr) [[likely]] return block;
-  return heap_allocate_slow(size_class);
+  return refill_or_slow(page, [size_class] { return size_class; });
+}
+
+/// allocate's current page (entry `index` of the direct table) ran dry.
+[[gnu::noinline]] void* allocate_refill(Page* page, std::size_t index) noexcept {
+  return refill_or_slow(page, [index] { return direct_class_of_index(index); });
 }
 
 void* allocate_generic_unchecked(std::size_t size, std::size_t alignment, bool zero) noexcept {
@@ -93,15 +106,12 @@ namespace {
   return block;
 }
 
-/// The fast paths' current page `page` ran dry: its local frees, else the
-/// slow path of `size` (tail calls, so the fast paths keep no frame).
-[[gnu::noinline]] void* allocate_natural_refill(Page* page, std::size_t size) noexcept {
-  if (void* block = heap_refill_local(page)) [[likely]] return block;
-  return allocate_natural_slow(size);
-}
-[[gnu::noinline]] void* allocate_refill(Page* page, std::size_t size, std::size_t alignment) noexcept {
-  if (void* block = heap_refill_local(page)) [[likely]] return block;
-  return allocate_over_aligned(size, alignment);
+/// allocate_natural's current page (entry `index` of the natural table) ran
+/// dry: refill_or_slow, and errno as allocate_natural_slow sets it.
+[[gnu::noinline]] void* allocate_natural_refill(Page* page, std::size_t index) noexcept {
+  void* block = refill_or_slow(page, [index] { return natural_class_of_index(index); });
+  if (block == nullptr) [[unlikely]] errno = ENOMEM;
+  return block;
 }
 
 /// Finds the segment holding `block`: its own region's header, or for huge
@@ -145,7 +155,7 @@ void* allocate(std::size_t size, std::size_t alignment) noexcept {
     Page* page = thread_heap->direct[index];
     void* block = pop_block(page);
     if (block != nullptr) [[likely]] return block;
-    return allocate_refill(page, size, alignment);
+    return allocate_refill(page, index);
   }
   return allocate_over_aligned(size, alignment);
 }
@@ -154,10 +164,11 @@ void* allocate_natural(std::size_t size) noexcept {
   // The malloc / operator new(size) path: no alignment arithmetic, the
   // natural table already folds the rounding to 16 in.
   if (size <= Config::direct_size_max) [[likely]] {
-    Page* page = thread_heap->natural[(size + 7) >> 3];
+    const std::size_t index = (size + 7) >> 3;
+    Page* page = thread_heap->natural[index];
     void* block = pop_block(page);
     if (block != nullptr) [[likely]] return block;
-    return allocate_natural_refill(page, size);
+    return allocate_natural_refill(page, index);
   }
   return allocate_natural_slow(size);
 }

@@ -153,6 +153,13 @@ constexpr unsigned natural_class_of_index(std::size_t index) noexcept {
   return class_of(size > 16 ? (size + 15) & ~std::size_t{15} : size);
 }
 
+/// The class serving entry `index` of the per-heap direct table: requests
+/// of (index - 1) * 8 + 1 .. index * 8 bytes, already rounded to their
+/// alignment. Entry 0 (size 0) is the 16-byte class, as everywhere.
+constexpr unsigned direct_class_of_index(std::size_t index) noexcept {
+  return index == 0 ? class_of(16) : class_of(index * 8);
+}
+
 /// Entries [natural_first, natural_last] of the natural table belong to a
 /// class (for i >= 1 the mapping is monotonic, so each class owns one run;
 /// entry 0 is added separately for the 16-byte class). first > last when the

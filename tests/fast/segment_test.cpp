@@ -192,3 +192,25 @@ TEST(Segment, LargeBlocksAndPagesShareAThreadsSlots) {
     EXPECT_FALSE(shared_page->in_use);
   }).join();
 }
+
+TEST(Segment, TheFastPathTablesLeadToTheirClassesCurrentPages) {
+  // The fast paths' empty branch takes the slow path with the class worked
+  // out from the table entry (direct_class_of_index, natural_class_of_index),
+  // so each entry must hold the current page of exactly that class.
+  std::thread([] {
+    std::vector<void*> blocks;
+    for (std::size_t size = 0; size <= Config::direct_size_max; ++size) {
+      blocks.push_back(fast::allocate(size, 8));
+      blocks.push_back(fast::allocate(size, 16));
+      blocks.push_back(fast::allocate_natural(size));
+    }
+    ThreadHeap* heap = thread_heap;
+    for (std::size_t index = 0; index < direct_entry_count; ++index) {
+      EXPECT_EQ(heap->direct[index], heap->current[direct_class_of_index(index)]) << index;
+      EXPECT_EQ(heap->natural[index], heap->current[natural_class_of_index(index)]) << index;
+      EXPECT_NE(heap->direct[index], &empty_page) << index;
+      EXPECT_NE(heap->natural[index], &empty_page) << index;
+    }
+    for (void* block : blocks) fast::deallocate(block);
+  }).join();
+}
