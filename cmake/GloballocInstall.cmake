@@ -16,7 +16,7 @@ install(TARGETS globalloc globalloc_headers globalloc_core ${registration_target
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   OBJECTS DESTINATION ${CMAKE_INSTALL_LIBDIR}/globalloc/objects)
-foreach(extra globalloc_preload globalloc_preload_system globalloc_preload_hardened)
+foreach(extra globalloc_preload globalloc_preload_system globalloc_preload_hardened globalloc_preload_unchecked)
   if(TARGET ${extra})
     install(TARGETS ${extra} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
   endif()

@@ -64,7 +64,13 @@ struct DefaultConfig {
   static constexpr std::size_t page_extend_bytes = 4096;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
+#if defined(GLOBALLOC_FAST_UNCHECKED) && GLOBALLOC_FAST_UNCHECKED
+  /// libgloballoc-unchecked.so only: every check off, the baseline against
+  /// which the benchmark suite measures what the checks cost.
+  static constexpr Mitigations mitigations{false, false, false};
+#else
   static constexpr Mitigations mitigations{};
+#endif
 };
 
 using Config = DefaultConfig;

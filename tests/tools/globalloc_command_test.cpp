@@ -104,7 +104,7 @@ TEST(GloballocCommand, UnknownAllocatorListsTheKnownOnes) {
   Result result = globalloc("run --allocator nosuch -- true");
   EXPECT_EQ(result.status, 2);
   EXPECT_NE(result.err.find("unknown allocator 'nosuch'"), std::string::npos) << result.err;
-  EXPECT_NE(result.err.find("glibc, fast, hardened, jemalloc, mimalloc, tcmalloc, scudo"), std::string::npos)
+  EXPECT_NE(result.err.find("glibc, fast, fast-unchecked, hardened, jemalloc, mimalloc, tcmalloc, scudo"), std::string::npos)
       << result.err;
 }
 
@@ -207,6 +207,27 @@ TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
   std::string svg = read_file(chart);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
+}
+
+TEST(GloballocCommand, BenchReportsWhatTheChecksCost) {
+  // fast and fast-unchecked side by side: the table of the checks' cost, in
+  // the output and in the report, one row per workload and the mean.
+  TemporaryFolder folder;
+  Result result = globalloc("bench --runs 2 --scale 0.05 --only churn,larson,fast,fast-unchecked --out '" +
+                            folder.path().string() + "'");
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  const std::size_t table = result.out.find("what fast's misuse checks cost");
+  ASSERT_NE(table, std::string::npos) << result.out;
+  const std::string rows = result.out.substr(table);
+  for (const char* expected : {"wl-churn", "wl-larson", "geometric mean", "noise", "above noise"})
+    EXPECT_NE(rows.find(expected), std::string::npos) << expected << " in\n" << rows;
+  const std::string markdown = read_file(find_below(folder.path(), "report.md"));
+  EXPECT_NE(markdown.find("## What fast's misuse checks cost"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| fast-unchecked |"), std::string::npos) << markdown;  // a column of its own
+  // Without fast-unchecked in the run there is nothing to compare.
+  Result alone = globalloc("bench --quick --scale 0.05 --only churn,fast --out '" + folder.path().string() + "'");
+  ASSERT_EQ(alone.status, 0) << alone.out << alone.err;
+  EXPECT_EQ(alone.out.find("what fast's misuse checks cost"), std::string::npos) << alone.out;
 }
 
 TEST(GloballocCommand, BenchRunsEachWorkloadOncePerThreadCount) {

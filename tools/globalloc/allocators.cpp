@@ -53,8 +53,8 @@ std::string find_scudo() {
 }  // namespace
 
 const std::vector<std::string>& known_allocator_names() {
-  static const std::vector<std::string> names = {"glibc",    "fast",     "hardened", "jemalloc",
-                                                 "mimalloc", "tcmalloc", "scudo"};
+  static const std::vector<std::string> names = {"glibc",    "fast",     "fast-unchecked", "hardened",
+                                                 "jemalloc", "mimalloc", "tcmalloc",       "scudo"};
   return names;
 }
 
@@ -101,6 +101,8 @@ AllocatorDiscovery discover_allocators() {
   add("glibc", {}, false, {});
   add("fast", project_library("libgloballoc.so"), true,
       (project / "libgloballoc.so").string() + " not found (not built yet? set GLOBALLOC_LIBDIR)");
+  add("fast-unchecked", project_library("libgloballoc-unchecked.so"), true,
+      (project / "libgloballoc-unchecked.so").string() + " not found");
   add("hardened", project_library("libgloballoc-hardened.so"), true,
       (project / "libgloballoc-hardened.so").string() + " not found");
   add("jemalloc", find_system_library({"libjemalloc.so.2", "libjemalloc.so"}), false,

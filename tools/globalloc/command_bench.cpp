@@ -194,6 +194,8 @@ int command_bench(const std::vector<std::string>& args) {
   }
   std::printf("\ngeometric means over %zu workloads\n%s", comparisons.size(),
               geometric_mean_table(comparisons, names).text().c_str());
+  if (const Table checks = checks_cost_table(comparisons, "fast", "fast-unchecked"); !checks.rows.empty())
+    std::printf("\nwhat fast's misuse checks cost (fast against fast-unchecked)\n%s", checks.text().c_str());
 
   const fs::path folder = fs::path(out_directory) / folder_name;
   std::error_code error;

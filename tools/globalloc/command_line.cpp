@@ -30,7 +30,9 @@ GLOBALLOC_LIBDIR when that is set. Try first:  globalloc bench --quick
 Runs every workload (wl-* next to this command) under every allocator found,
 interleaved run by run (A B C A B C), and reports median wall time and median
 peak RSS, with ratios against glibc and against the best peer, and geometric
-means. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
+means. With fast and fast-unchecked (the fast allocator with its misuse checks
+compiled out) both in the run, a table of what the checks cost against the
+runs' noise. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
 
   --quick          one run each at a reduced scale (0.25)
   --runs N         runs per workload and allocator (default 5)
@@ -53,7 +55,7 @@ Exit status: 0 when every run succeeded with matching checksums, 1 otherwise.
 Executes PROGRAM under the allocator NAME (default: fast). The exit status is
 the program's (127 if it cannot be found, 2 for a usage error).
 
-  --allocator NAME   glibc, fast, hardened, jemalloc, mimalloc, tcmalloc, scudo
+  --allocator NAME   glibc, fast, fast-unchecked, hardened, jemalloc, mimalloc, tcmalloc, scudo
   --stats            add stats=1 to GLOBALLOC_OPTIONS so globalloc's allocators
                      print their statistics when the program exits
   --profile          add prof=1 to GLOBALLOC_OPTIONS: the fast allocator samples

@@ -16,6 +16,7 @@ namespace {
 const char* colour_of(const std::string& name) {
   if (name == "fast") return "#d62728";
   if (name == "hardened") return "#ff7f0e";
+  if (name == "fast-unchecked") return "#e377c2";
   if (name == "jemalloc") return "#1f77b4";
   if (name == "mimalloc") return "#2ca02c";
   if (name == "tcmalloc") return "#9467bd";
@@ -101,6 +102,11 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
 
   out += "\n## Summary (geometric means over workloads)\n\n" +
          geometric_mean_table(comparisons, names).markdown();
+  if (const Table checks = checks_cost_table(comparisons, "fast", "fast-unchecked"); !checks.rows.empty())
+    out += "\n## What fast's misuse checks cost\n\n"
+           "fast against fast-unchecked (the same allocator with its double-free and invalid-free checks "
+           "compiled out). Noise: half the range of either build's runs, relative to its median.\n\n" +
+           checks.markdown();
   out += "\n## Time\n\n" + time_matrix(comparisons, names).markdown();
   out += "\n![time ratio against glibc](chart.svg)\n";
   out += "\n## Peak RSS\n\n" + rss_matrix(comparisons, names).markdown();

@@ -65,6 +65,16 @@ Table comparison_table(const Comparison& comparison);
 Table geometric_mean_table(const std::vector<Comparison>& comparisons,
                            const std::vector<std::string>& allocators);
 
+// What the fast allocator's default misuse checks cost: per target, the
+// `checked` build (fast) against the same allocator with the checks compiled
+// out (`unchecked`, fast-unchecked), the ratio of the medians and of the
+// fastest runs, and the run-to-run noise (half the range of either build's
+// runs, relative to its median, the larger); a cost counts as measured only
+// above that noise. A last row holds the geometric means. No rows when the
+// two never ran side by side.
+Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::string& checked,
+                        const std::string& unchecked);
+
 // Targets x allocators: median time in ms with the ratio against glibc.
 Table time_matrix(const std::vector<Comparison>& comparisons,
                   const std::vector<std::string>& allocators);
