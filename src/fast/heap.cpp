@@ -20,6 +20,7 @@
 #include "fast/purge.hpp"
 #include "fast/remote_free.hpp"
 #include "fast/sampling.hpp"
+#include "platform/clock.hpp"
 #include "fast/stats.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/random.hpp"
@@ -350,6 +351,21 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
   return false;
 }
 
+/// Takes over `segment`, which a finished thread left behind and the caller
+/// took off the abandoned list.
+void adopt_segment(ThreadHeap* heap, Segment* segment) noexcept {
+  count(counters.segments_abandoned, -1);
+  segment->owner = heap;
+  segment_list_push_front(heap->segments, segment);
+  // Its pages become ours: collect what other threads freed into them.
+  for (unsigned index = 0; index < segment->page_count; ++index) {
+    Page* page = &segment->pages[index];
+    if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
+    if (adopt_page(heap, page)) return;  // released along with its last page
+  }
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+}
+
 /// Takes over a segment a finished thread left behind. False when none.
 bool adopt_abandoned(ThreadHeap* heap) noexcept {
   Segment* segment;
@@ -359,16 +375,7 @@ bool adopt_abandoned(ThreadHeap* heap) noexcept {
     if (segment == nullptr) return false;
     abandoned = segment->next;
   }
-  count(counters.segments_abandoned, -1);
-  segment->owner = heap;
-  segment_list_push_front(heap->segments, segment);
-  // Its pages become ours: collect what other threads freed into them.
-  for (unsigned index = 0; index < segment->page_count; ++index) {
-    Page* page = &segment->pages[index];
-    if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
-    if (adopt_page(heap, page)) return true;  // released along with its last page
-  }
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+  adopt_segment(heap, segment);
   return true;
 }
 
@@ -822,6 +829,7 @@ void heap_release_thread() noexcept {
       continue;
     }
     count(counters.segments_abandoned, 1);
+    segment->abandoned_ms = platform::monotonic_milliseconds();
     LockGuard guard(abandoned_lock);
     segment->next = abandoned;
     abandoned = segment;
@@ -842,6 +850,30 @@ void heap_release_thread() noexcept {
 }
 
 // ---- purge -------------------------------------------------------------------------
+
+/// Abandoned segments one purge check adopts at most: the check runs on an
+/// allocation slow path.
+constexpr unsigned idle_abandoned_adoptions_per_check = 4;
+
+void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
+  for (unsigned adopted = 0; adopted < idle_abandoned_adoptions_per_check; ++adopted) {
+    Segment* segment = nullptr;
+    // A try: another thread already at the list, or adopting for pages, is
+    // as good, and this runs on allocation slow paths.
+    if (!abandoned_lock.try_lock()) return;
+    // Segments are pushed at the front: the oldest is the last.
+    Segment** oldest = nullptr;
+    for (Segment** link = &abandoned; *link != nullptr; link = &(*link)->next) oldest = link;
+    if (oldest != nullptr && (*oldest)->abandoned_ms + delay_ms <= now_ms) {
+      segment = *oldest;
+      *oldest = nullptr;
+    }
+    abandoned_lock.unlock();
+    if (segment == nullptr) return;
+    adopt_segment(heap, segment);
+  }
+}
+
 
 void heap_purge_all() noexcept {
   ThreadHeap* heap = thread_heap;

@@ -169,6 +169,12 @@ void heap_release_thread() noexcept;
 
 /// purge(): collects and returns everything the calling thread can.
 void heap_purge_all() noexcept;
+/// Segments that finished threads left behind and that no thread took over
+/// for pages within the purge delay (`delay_ms`): adopted by `heap`, a few
+/// per call, so that its purges give their free pages and the free blocks of
+/// their pages back to the OS. Otherwise they would stay resident until a
+/// thread ran short of pages or purge() was called. Called by heap_maybe_purge.
+void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
 
 /// Process set-up (options, exit hook, fork hooks); idempotent.
 void process_init() noexcept;

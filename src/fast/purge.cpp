@@ -102,6 +102,8 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
   // quarter of the delay late, and the scan runs a few times per delay.
   const std::uint64_t step = static_cast<std::uint64_t>(delay / 4 > 0 ? delay / 4 : 1);
   heap->next_purge_check_ms = now + step;
+  // First, so that the slots an adopted segment freed long ago go below.
+  heap_adopt_idle_abandoned(heap, now, static_cast<std::uint64_t>(delay));
   for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
     if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
   }

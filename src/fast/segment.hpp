@@ -45,6 +45,7 @@ struct Segment {
   Segment* prev;
   std::size_t mapping_size;  ///< bytes mapped from the header on
   std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero
+  std::uint64_t abandoned_ms;  ///< when its thread finished, while it is in the abandoned list
   /// After the fields above (one cache line), so a large segment's header and
   /// its only page descriptor share the first OS page.
   Page pages[small_pages_per_segment];

@@ -64,6 +64,55 @@ TEST(Purge, DelayedPurgeHappensOnSlowPaths) {
   fast::set_purge_delay_ms(saved);
 }
 
+TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) {
+  // A thread fills 40 MB of medium blocks, frees nine in ten and exits: its
+  // segments are abandoned with the survivors. No thread runs short of pages
+  // to adopt them, yet this thread's slow paths must, once they stayed
+  // abandoned for the purge delay, take them over and give their free memory
+  // back (within a bound), and the survivors must keep their contents.
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(1);
+  constexpr std::size_t size = 20000;
+  std::vector<char*> survivors;
+  std::size_t resident_full = 0;
+  std::thread([&] {
+    std::vector<char*> blocks;
+    for (int i = 0; i < 2000; ++i) {
+      char* block = static_cast<char*>(fast::allocate(size, 16));
+      ASSERT_NE(block, nullptr);
+      std::memset(block, i & 0xff, size);
+      blocks.push_back(block);
+    }
+    resident_full = resident_bytes();
+    for (int i = 0; i < 2000; ++i) {
+      if (i % 10 == 0)
+        survivors.push_back(blocks[i]);
+      else
+        fast::deallocate(blocks[i]);
+    }
+  }).join();
+  ASSERT_GT(fast::counters.segments_abandoned.load(), 0);
+  const std::size_t wanted = resident_full - (std::size_t{24} << 20);
+  std::vector<void*> churn;
+  for (int round = 0; round < 1000 && (fast::counters.segments_abandoned.load() > 0 || resident_bytes() > wanted);
+       ++round) {
+    // Slow paths: a new class each round, its page set up and carved.
+    for (int i = 0; i < 16; ++i) churn.push_back(fast::allocate(1000 + (round % 64) * 16, 16));
+    for (void* block : churn) fast::deallocate(block);
+    churn.clear();
+    usleep(1000);
+  }
+  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0);
+  EXPECT_LT(resident_bytes(), wanted) << "full " << resident_full;
+  for (std::size_t k = 0; k < survivors.size(); ++k) {
+    const char expected = static_cast<char>((k * 10) & 0xff);
+    EXPECT_EQ(survivors[k][0], expected);
+    EXPECT_EQ(survivors[k][size - 1], expected);
+    fast::deallocate(survivors[k]);
+  }
+  fast::set_purge_delay_ms(saved);
+}
+
 TEST(Purge, DelayIsTheOptionInTheTable) {
   // The delay lives in globalloc's option table (parsing is tested in tests/options).
   const long saved = fast::purge_delay_ms();
