@@ -13,6 +13,7 @@ void set_purge_delay_ms(long delay_ms) noexcept { options::set(options::Option::
 long purge_delay_ms() noexcept { return options::value(options::Option::purge_delay_ms); }
 
 bool huge_pages_enabled() noexcept { return options::value(options::Option::huge_pages) != 0; }
+bool huge_pages_for_small_blocks() noexcept { return options::value(options::Option::huge_pages) == 2; }
 
 // Runs once, in process_init, before the first heap exists: the heap
 // profiler starts here when GLOBALLOC_OPTIONS asks for it (prof=1), so that

@@ -102,11 +102,19 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
       --cache_count;
     }
   }
+  // huge_pages=2: the kernel backs whole 2 MiB ranges of the segment, which
+  // saves TLB misses where a program touches many scattered blocks
+  // (wl-aligned: 9% faster) and costs resident memory (its peak 9.5 -> 15 MB,
+  // a small program's 3 -> 9 MB), hence not the default. Advised before the
+  // header is first written: a range that already holds a small page is not
+  // given a huge one. A cached segment keeps the advice it was mapped with.
+  const bool huge = kind == SegmentKind::heap && huge_pages_for_small_blocks();
   if (segment != nullptr) {
     count(counters.segments_cached, -1);
   } else {
     segment = static_cast<Segment*>(platform::reserve_aligned(segment_size, segment_size));
     if (segment == nullptr) return nullptr;
+    if (huge) platform::advise_huge_pages(segment, segment_size);
     segment->mapping_size = segment_size;
     segment->touched_end = segment_header_size;
     count(counters.bytes_mapped, segment_size);

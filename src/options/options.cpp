@@ -24,7 +24,7 @@ constexpr Description table[option_count] = {
     {"prof_interval", 512 << 10, "bytes, 1 or more", "heap profiling: mean bytes allocated between two samples"},
     {"prof_at_exit", 1, "0 or 1", "heap profiling: print the profile report to stderr at exit when prof=1"},
     {"prof_top", 20, "1 to 64", "heap profiling: sites listed in each ranking of the report"},
-    {"huge_pages", 1, "0 or 1", "ask for transparent huge pages for blocks with a mapping of their own (above 4 MiB)"},
+    {"huge_pages", 1, "0, 1 or 2", "ask for transparent huge pages for blocks with a mapping of their own (above 4 MiB); 2: for the fast allocator's small and medium pages too"},
 };
 
 constinit std::atomic<long> values[option_count] = {
@@ -109,8 +109,8 @@ bool valid_value(Option option, long value) noexcept {
     case Option::verbose:
     case Option::zero_on_free:
     case Option::prof:
-    case Option::prof_at_exit:
-    case Option::huge_pages: return value == 0 || value == 1;
+    case Option::prof_at_exit: return value == 0 || value == 1;
+    case Option::huge_pages: return value >= 0 && value <= 2;
     case Option::quarantine_bytes: return value >= 0;
     case Option::prof_interval: return value >= 1;
     case Option::prof_top: return value >= 1 && value <= 64;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fast/options.hpp"
+#include "fast/segment.hpp"
 #include "fast/stats.hpp"
 #include "options/options.hpp"
 #include "vm_flags.hpp"
@@ -137,6 +138,26 @@ TEST(Large, HugeBlocksAskForHugePagesUnlessTheOptionIsOff) {
   EXPECT_NE(flags, "");
   EXPECT_EQ(flags.find(" hg"), std::string::npos) << flags;
   fast::deallocate(plain);
+  fast::purge();
+  options::set(options::Option::huge_pages, saved);
+}
+
+// huge_pages=2: the segments of small and medium pages ask for huge pages
+// too; at the default 1 they do not (the kernel would back whole 2 MiB
+// ranges of a program that touches a few pages).
+TEST(Large, SmallBlockSegmentsAskForHugePagesOnlyAtTwo) {
+  if (!kernel_has_transparent_huge_pages()) GTEST_SKIP() << "no transparent huge pages";
+  const long saved = options::value(options::Option::huge_pages);
+  for (long mode : {1L, 2L}) {
+    options::set(options::Option::huge_pages, mode);
+    fast::purge();  // an empty segment cache: the next segment is a fresh mapping
+    fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::heap, 0);
+    ASSERT_NE(segment, nullptr);
+    const std::string flags = vm_flags_of(reinterpret_cast<char*>(segment) + fast::segment_size / 2);
+    EXPECT_NE(flags, "");
+    EXPECT_EQ(flags.find(" hg") != std::string::npos, mode == 2) << "huge_pages=" << mode << ": " << flags;
+    fast::segment_release(segment);
+  }
   fast::purge();
   options::set(options::Option::huge_pages, saved);
 }

@@ -57,6 +57,19 @@ TEST_F(OptionsTest, BadValuesWarnAndKeepTheCurrentValue) {
   EXPECT_NE(warnings.find("bad value '2' for option zero_on_free (expected 0 or 1)"), std::string::npos) << warnings;
 }
 
+TEST_F(OptionsTest, HugePagesTakesZeroOneOrTwo) {
+  EXPECT_EQ(value(Option::huge_pages), 1) << "huge blocks ask for huge pages by default, small blocks do not";
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(parse("huge_pages=2"), 0u);
+  EXPECT_EQ(value(Option::huge_pages), 2);
+  EXPECT_EQ(parse("huge_pages=3,huge_pages=-1"), 2u);
+  const std::string warnings = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(value(Option::huge_pages), 2);
+  EXPECT_NE(warnings.find("bad value '3' for option huge_pages (expected 0, 1 or 2); keeping 2"), std::string::npos)
+      << warnings;
+  globalloc::options::set(Option::huge_pages, 1);
+}
+
 TEST_F(OptionsTest, EmptyAndMissingTextsAreFine) {
   EXPECT_EQ(parse(nullptr), 0u);
   EXPECT_EQ(parse(""), 0u);
