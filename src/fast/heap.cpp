@@ -20,8 +20,8 @@
 #include "fast/purge.hpp"
 #include "fast/remote_free.hpp"
 #include "fast/sampling.hpp"
-#include "platform/clock.hpp"
 #include "fast/stats.hpp"
+#include "platform/clock.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/random.hpp"
 #include "platform/threads.hpp"
@@ -861,7 +861,9 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
     // A try: another thread already at the list, or adopting for pages, is
     // as good, and this runs on allocation slow paths.
     if (!abandoned_lock.try_lock()) return;
-    // Segments are pushed at the front: the oldest is the last.
+    // Threads push their segments at the front, so the last one has waited
+    // longest (purge() puts the ones it keeps back in front: they wait for
+    // those behind them).
     Segment** oldest = nullptr;
     for (Segment** link = &abandoned; *link != nullptr; link = &(*link)->next) oldest = link;
     if (oldest != nullptr && (*oldest)->abandoned_ms + delay_ms <= now_ms) {
@@ -873,7 +875,6 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
     adopt_segment(heap, segment);
   }
 }
-
 
 void heap_purge_all() noexcept {
   ThreadHeap* heap = thread_heap;
