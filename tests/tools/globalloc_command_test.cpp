@@ -168,6 +168,18 @@ TEST(GloballocCommand, ComparePrintsATable) {
   EXPECT_NE(result.err.find("[1/"), std::string::npos) << "progress line expected: " << result.err;
 }
 
+TEST(GloballocCommand, CompareShowsWhatTheChecksCostTheProgram) {
+  Result result = globalloc("compare --runs 2 --only fast,fast-unchecked -- " + kProgram + " ok");
+  EXPECT_EQ(result.status, 0) << result.out << result.err;
+  const std::size_t table = result.out.find("what fast's misuse checks cost");
+  ASSERT_NE(table, std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("above noise", table), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("geometric mean", table), std::string::npos) << "one program, no mean: " << result.out;
+  Result without = globalloc("compare --runs 1 --only glibc,fast -- " + kProgram + " ok");
+  EXPECT_EQ(without.status, 0) << without.out << without.err;
+  EXPECT_EQ(without.out.find("what fast's misuse checks cost"), std::string::npos) << without.out;
+}
+
 TEST(GloballocCommand, CrashUnderOneAllocatorIsReportedInItsRow) {
   const bool jemalloc = jemalloc_available();
   // Under jemalloc the program crashes; glibc's row must still be there.

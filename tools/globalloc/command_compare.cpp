@@ -58,6 +58,9 @@ int command_compare(const std::vector<std::string>& args) {
 
   std::printf("%s  (%d run%s each, medians)\n", shown.c_str(), runs, runs == 1 ? "" : "s");
   std::fputs(comparison_table(comparison).text().c_str(), stdout);
+  // With fast-unchecked in the run: what fast's misuse checks cost this program.
+  if (const Table checks = checks_cost_table({comparison}, "fast", "fast-unchecked"); !checks.rows.empty())
+    std::printf("\nwhat fast's misuse checks cost (fast against fast-unchecked)\n%s", checks.text().c_str());
   bool failed = false;
   for (const auto& row : comparison.rows) {
     if (row.ok()) continue;

@@ -65,7 +65,8 @@ the program's (127 if it cannot be found, 2 for a usage error).
     return R"(usage: globalloc compare [--runs N] [--only LIST] [--timeout S] -- PROGRAM [ARGS...]
 
 Runs PROGRAM under each allocator found, interleaved run by run, and prints
-median wall time and peak RSS with ratios against glibc and the best peer.
+median wall time and peak RSS with ratios against glibc and the best peer,
+and what fast's misuse checks cost the program (fast against fast-unchecked).
 The program's own output is discarded; a failing row shows its exit status
 or signal and the end of its stderr. Exit status 1 if any run failed.
 

@@ -238,7 +238,7 @@ Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::s
                           several_runs ? "+-" + format_fixed(noise * 100, 1) + '%' : "-",
                           several_runs ? (median_ratio - 1 > noise ? "yes" : "no") : "-"});
   }
-  if (!median_ratios.empty())
+  if (median_ratios.size() > 1)
     table.rows.push_back({"geometric mean", "", "", signed_percent(geometric_mean(median_ratios) - 1),
                           signed_percent(geometric_mean(fastest_ratios) - 1), "", ""});
   return table;

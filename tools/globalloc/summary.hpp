@@ -70,8 +70,8 @@ Table geometric_mean_table(const std::vector<Comparison>& comparisons,
 // out (`unchecked`, fast-unchecked), the ratio of the medians and of the
 // fastest runs, and the run-to-run noise (half the range of either build's
 // runs, relative to its median, the larger); a cost counts as measured only
-// above that noise. A last row holds the geometric means. No rows when the
-// two never ran side by side.
+// above that noise. A last row holds the geometric means when there are
+// several targets. No rows when the two never ran side by side.
 Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::string& checked,
                         const std::string& unchecked);
 
