@@ -95,7 +95,10 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
   }
   heap->purge_check_countdown = slow_paths_per_clock_read;
   const long delay = purge_delay_ms();
-  if (delay <= 0) return;  // 0 purges eagerly when pages fall free; negative never
+  // Negative: never (purge() still does). 0: pages that fall free go at once
+  // (segment.cpp), and the rest (quiet free blocks, abandoned segments) at
+  // the checks, every millisecond.
+  if (delay < 0) return;
   const std::uint64_t now = platform::monotonic_milliseconds();
   if (now < heap->next_purge_check_ms) return;
   // Check again after a fraction of the delay: a page is purged at most a

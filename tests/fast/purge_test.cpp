@@ -64,14 +64,16 @@ TEST(Purge, DelayedPurgeHappensOnSlowPaths) {
   fast::set_purge_delay_ms(saved);
 }
 
-TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) {
-  // A thread fills 40 MB of medium blocks, frees nine in ten and exits: its
-  // segments are abandoned with the survivors. No thread runs short of pages
-  // to adopt them, yet this thread's slow paths must, once they stayed
-  // abandoned for the purge delay, take them over and give their free memory
-  // back (within a bound), and the survivors must keep their contents.
+namespace {
+
+// A thread fills 40 MB of medium blocks, frees nine in ten and exits: its
+// segments are abandoned with the survivors. No thread runs short of pages
+// to adopt them, yet this thread's slow paths must, once they stayed
+// abandoned for the purge delay, take them over and give their free memory
+// back (within a bound), and the survivors must keep their contents.
+void expect_exited_threads_memory_back_at_delay(long delay_ms) {
   const long saved = fast::purge_delay_ms();
-  fast::set_purge_delay_ms(1);
+  fast::set_purge_delay_ms(delay_ms);
   constexpr std::size_t size = 20000;
   std::vector<char*> survivors;
   std::size_t resident_full = 0;
@@ -91,7 +93,7 @@ TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) {
         fast::deallocate(blocks[i]);
     }
   }).join();
-  ASSERT_GT(fast::counters.segments_abandoned.load(), 0);
+  ASSERT_GT(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
   const std::size_t wanted = resident_full - (std::size_t{24} << 20);
   std::vector<void*> churn;
   for (int round = 0; round < 1000 && (fast::counters.segments_abandoned.load() > 0 || resident_bytes() > wanted);
@@ -102,8 +104,8 @@ TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) {
     churn.clear();
     usleep(1000);
   }
-  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0);
-  EXPECT_LT(resident_bytes(), wanted) << "full " << resident_full;
+  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
+  EXPECT_LT(resident_bytes(), wanted) << "delay " << delay_ms << ", full " << resident_full;
   for (std::size_t k = 0; k < survivors.size(); ++k) {
     const char expected = static_cast<char>((k * 10) & 0xff);
     EXPECT_EQ(survivors[k][0], expected);
@@ -112,6 +114,14 @@ TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) {
   }
   fast::set_purge_delay_ms(saved);
 }
+
+}  // namespace
+
+TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) { expect_exited_threads_memory_back_at_delay(1); }
+
+// purge_delay_ms=0 ("at once") must not mean "never" for what only the
+// periodic checks give back.
+TEST(Purge, AnExitedThreadsFreeMemoryGoesBackAtDelayZero) { expect_exited_threads_memory_back_at_delay(0); }
 
 TEST(Purge, DelayIsTheOptionInTheTable) {
   // The delay lives in globalloc's option table (parsing is tested in tests/options).
