@@ -28,12 +28,8 @@ namespace {
 constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16);
 
 [[gnu::always_inline]] inline void* pop_block(Page* page) noexcept {
-  void* block = page->free;
-  if (block == page->sentinel()) [[unlikely]] return nullptr;
-  page_take_head(page, static_cast<Block*>(block));
-  ++page->used;
-  ++page->allocated;
-  return block;
+  if (page->free == page->sentinel()) [[unlikely]] return nullptr;
+  return page_hand_out(page);
 }
 
 /// A current page ran dry: its local frees, else the slow path of its class,

@@ -592,10 +592,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
       if (page->free == page->sentinel()) page_extend(page);
     }
     if (page->free != page->sentinel()) {
-      Block* block = static_cast<Block*>(page->free);
-      page_take_head(page, block);
-      ++page->used;
-      ++page->allocated;
+      Block* block = page_hand_out(page);
       if (sample_due(heap)) [[unlikely]] offer_sample(heap, page, block, page->block_size, true);
       return block;
     }
@@ -657,9 +654,8 @@ void free_slow(Page* page, void* pointer) noexcept {
     page->owner_tag.store(tag, std::memory_order_relaxed);
   }
   if constexpr (Config::mitigations.detect_double_free) {
-    // As on the fast path.
-    const std::uintptr_t link = reinterpret_cast<std::uintptr_t>(page->decode(block));
-    if (((link ^ address) >> Config::segment_shift) == 0) check_double_free(page, pointer);
+    // The word a free block holds, as page_take_head tests it.
+    if (Page::is_relative_link(block->encoded_next ^ page->key)) check_double_free(page, pointer);
   }
   heap_free_local(heap, page, block);
 }

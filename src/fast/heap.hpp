@@ -112,11 +112,7 @@ inline constexpr std::uint32_t quick_refills_per_slow_path = 7;
   if (page->local_free == page->sentinel() || heap->quick_refills == 0) return nullptr;
   --heap->quick_refills;
   page_collect_local(page);
-  auto* block = static_cast<Block*>(page->free);
-  page_take_head(page, block);
-  ++page->used;
-  ++page->allocated;
-  return block;
+  return page_hand_out(page);
 }
 
 /// Free path for blocks the fast path could not take (a full page of this

@@ -102,6 +102,13 @@ struct alignas(128) Page {
   std::uintptr_t encode(const void* link, const void* holder) const noexcept {
     return (reinterpret_cast<std::uintptr_t>(link) ^ reinterpret_cast<std::uintptr_t>(holder)) ^ key;
   }
+  /// Whether a block's first word XOR-ed with the key (`relative`: its link
+  /// relative to the block) reads as a link of this page's lists, one that
+  /// leads into the block's own segment: what a free block holds, and live
+  /// data almost never does (the double-free checks).
+  static constexpr bool is_relative_link(std::uintptr_t relative) noexcept {
+    return (relative & ~segment_offset_mask) == 0;
+  }
 };
 
 static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
@@ -118,7 +125,7 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
 [[gnu::always_inline]] inline void page_take_head(Page* page, Block* block) noexcept {
   const std::uintptr_t relative = block->encoded_next ^ page->key;
   if constexpr (Config::mitigations.detect_double_free) {
-    if ((relative & ~segment_offset_mask) != 0) [[unlikely]] report_corrupted_free_block(block);
+    if (!Page::is_relative_link(relative)) [[unlikely]] report_corrupted_free_block(block);
     block->encoded_next = 0;
   }
   Block* next = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(block));
@@ -128,6 +135,17 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
   // descriptor, already in cache).
   __builtin_prefetch(next);
   page->free = next;
+}
+
+/// Hands out the head of the page's free list, which must not be empty, and
+/// counts it (`used`, and `allocated` for the statistics and the sampler):
+/// the fast paths, the quick refill and the slow path all end here.
+[[gnu::always_inline]] inline Block* page_hand_out(Page* page) noexcept {
+  auto* block = static_cast<Block*>(page->free);
+  page_take_head(page, block);
+  ++page->used;
+  ++page->allocated;
+  return block;
 }
 
 /// Prepares a page for blocks of `size_class` in [area, area + bytes).
