@@ -852,23 +852,33 @@ void heap_release_thread() noexcept {
 constexpr unsigned idle_abandoned_adoptions_per_check = 4;
 
 void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
-  for (unsigned adopted = 0; adopted < idle_abandoned_adoptions_per_check; ++adopted) {
-    Segment* segment = nullptr;
-    // A try: another thread already at the list, or adopting for pages, is
-    // as good, and this runs on allocation slow paths.
-    if (!abandoned_lock.try_lock()) return;
-    // Threads push their segments at the front, so the last one has waited
-    // longest (purge() puts the ones it keeps back in front: they wait for
-    // those behind them).
-    Segment** oldest = nullptr;
-    for (Segment** link = &abandoned; *link != nullptr; link = &(*link)->next) oldest = link;
-    if (oldest != nullptr && (*oldest)->abandoned_ms + delay_ms <= now_ms) {
-      segment = *oldest;
-      *oldest = nullptr;
-    }
-    abandoned_lock.unlock();
-    if (segment == nullptr) return;
-    adopt_segment(heap, segment);
+  constexpr unsigned most = idle_abandoned_adoptions_per_check;
+  // A try: another thread already at the list, or adopting for pages, is
+  // as good, and this runs on allocation slow paths.
+  if (!abandoned_lock.try_lock()) return;
+  // Threads push their segments at the front, so the last ones have waited
+  // longest (purge() puts the ones it keeps back in front: they wait for
+  // those behind them). One walk keeps the links to the last `most`; the
+  // run at the end whose segments all waited the delay is cut off whole.
+  Segment** last_links[most];
+  std::size_t walked = 0;
+  for (Segment** link = &abandoned; *link != nullptr; link = &(*link)->next) last_links[walked++ % most] = link;
+  Segment** cut = nullptr;
+  for (std::size_t back = 1; back <= most && back <= walked; ++back) {
+    Segment** link = last_links[(walked - back) % most];
+    if ((*link)->abandoned_ms + delay_ms > now_ms) break;
+    cut = link;
+  }
+  Segment* run = nullptr;
+  if (cut != nullptr) {
+    run = *cut;
+    *cut = nullptr;
+  }
+  abandoned_lock.unlock();
+  while (run != nullptr) {
+    Segment* following = run->next;  // adopt_segment relinks it into the heap's list
+    adopt_segment(heap, run);
+    run = following;
   }
 }
 
