@@ -6,10 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "fast/heap.hpp"
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
+#include "platform/clock.hpp"
 #include "rss.hpp"
 
 using namespace globalloc;
@@ -122,6 +124,54 @@ TEST(Purge, AnExitedThreadsFreeMemoryGoesBackWithoutPurgeCalls) { expect_exited_
 // purge_delay_ms=0 ("at once") must not mean "never" for what only the
 // periodic checks give back.
 TEST(Purge, AnExitedThreadsFreeMemoryGoesBackAtDelayZero) { expect_exited_threads_memory_back_at_delay(0); }
+
+TEST(Purge, IdleAbandonedSegmentsAreAdoptedOnceTheyWaitedTheDelayAFewPerCheck) {
+  // The periodic check itself, called with a clock of the test's choosing:
+  // segments abandoned less than the delay ago stay where they are, those
+  // that waited longer are adopted, the longest-waiting first and at most
+  // four per call. A long delay keeps this thread's own slow paths from
+  // adopting anything meanwhile.
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(100'000'000);
+  void* keep_heap = fast::allocate(64, 16);  // this thread has a heap to adopt into
+  ASSERT_NE(keep_heap, nullptr);
+  constexpr std::size_t size = 20000;
+  std::vector<char*> survivors;
+  std::thread([&] {
+    std::vector<char*> blocks;
+    for (int i = 0; i < 2000; ++i) {  // 40 MB: ten segments
+      char* block = static_cast<char*>(fast::allocate(size, 16));
+      ASSERT_NE(block, nullptr);
+      std::memset(block, i & 0xff, size);
+      blocks.push_back(block);
+    }
+    for (int i = 0; i < 2000; ++i) {
+      if (i % 10 == 0)
+        survivors.push_back(blocks[i]);
+      else
+        fast::deallocate(blocks[i]);
+    }
+  }).join();
+  const std::int64_t abandoned = fast::counters.segments_abandoned.load();
+  ASSERT_GE(abandoned, 6);
+  constexpr std::uint64_t delay = 1'000'000'000;
+  const std::uint64_t now = platform::monotonic_milliseconds();
+  fast::heap_adopt_idle_abandoned(fast::thread_heap, now, delay);
+  EXPECT_EQ(fast::counters.segments_abandoned.load(), abandoned) << "none has waited the delay yet";
+  fast::heap_adopt_idle_abandoned(fast::thread_heap, now + delay, delay);
+  EXPECT_EQ(fast::counters.segments_abandoned.load(), abandoned - 4) << "four per check";
+  for (int check = 0; check < 8 && fast::counters.segments_abandoned.load() > 0; ++check)
+    fast::heap_adopt_idle_abandoned(fast::thread_heap, now + delay, delay);
+  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0);
+  for (std::size_t k = 0; k < survivors.size(); ++k) {
+    const char expected = static_cast<char>((k * 10) & 0xff);
+    EXPECT_EQ(survivors[k][0], expected);
+    EXPECT_EQ(survivors[k][size - 1], expected);
+    fast::deallocate(survivors[k]);
+  }
+  fast::deallocate(keep_heap);
+  fast::set_purge_delay_ms(saved);
+}
 
 TEST(Purge, DelayIsTheOptionInTheTable) {
   // The delay lives in globalloc's option table (parsing is tested in tests/options).
