@@ -68,26 +68,22 @@ TEST(Purge, DelayedPurgeHappensOnSlowPaths) {
 
 namespace {
 
-// A thread fills 40 MB of medium blocks, frees nine in ten and exits: its
-// segments are abandoned with the survivors. No thread runs short of pages
-// to adopt them, yet this thread's slow paths must, once they stayed
-// abandoned for the purge delay, take them over and give their free memory
-// back (within a bound), and the survivors must keep their contents.
-void expect_exited_threads_memory_back_at_delay(long delay_ms) {
-  const long saved = fast::purge_delay_ms();
-  fast::set_purge_delay_ms(delay_ms);
-  constexpr std::size_t size = 20000;
+constexpr std::size_t abandoned_block_size = 20000;
+
+// A thread fills 40 MB of medium blocks (ten segments), frees nine in ten
+// and exits: its segments are abandoned with the survivors, returned here.
+// `resident_full`: the resident bytes while every block was live.
+std::vector<char*> abandon_segments_with_survivors(std::size_t* resident_full) {
   std::vector<char*> survivors;
-  std::size_t resident_full = 0;
   std::thread([&] {
     std::vector<char*> blocks;
     for (int i = 0; i < 2000; ++i) {
-      char* block = static_cast<char*>(fast::allocate(size, 16));
+      char* block = static_cast<char*>(fast::allocate(abandoned_block_size, 16));
       ASSERT_NE(block, nullptr);
-      std::memset(block, i & 0xff, size);
+      std::memset(block, i & 0xff, abandoned_block_size);
       blocks.push_back(block);
     }
-    resident_full = resident_bytes();
+    *resident_full = resident_bytes();
     for (int i = 0; i < 2000; ++i) {
       if (i % 10 == 0)
         survivors.push_back(blocks[i]);
@@ -95,6 +91,29 @@ void expect_exited_threads_memory_back_at_delay(long delay_ms) {
         fast::deallocate(blocks[i]);
     }
   }).join();
+  return survivors;
+}
+
+// The survivors of abandon_segments_with_survivors kept their contents
+// wherever their segments went; frees them.
+void expect_survivors_intact_then_free(const std::vector<char*>& survivors) {
+  for (std::size_t k = 0; k < survivors.size(); ++k) {
+    const char expected = static_cast<char>((k * 10) & 0xff);
+    EXPECT_EQ(survivors[k][0], expected);
+    EXPECT_EQ(survivors[k][abandoned_block_size - 1], expected);
+    fast::deallocate(survivors[k]);
+  }
+}
+
+// A thread's segments are abandoned with survivors. No thread runs short of
+// pages to adopt them, yet this thread's slow paths must, once they stayed
+// abandoned for the purge delay, take them over and give their free memory
+// back (within a bound), and the survivors must keep their contents.
+void expect_exited_threads_memory_back_at_delay(long delay_ms) {
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(delay_ms);
+  std::size_t resident_full = 0;
+  const std::vector<char*> survivors = abandon_segments_with_survivors(&resident_full);
   ASSERT_GT(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
   const std::size_t wanted = resident_full - (std::size_t{24} << 20);
   std::vector<void*> churn;
@@ -108,12 +127,7 @@ void expect_exited_threads_memory_back_at_delay(long delay_ms) {
   }
   EXPECT_EQ(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
   EXPECT_LT(resident_bytes(), wanted) << "delay " << delay_ms << ", full " << resident_full;
-  for (std::size_t k = 0; k < survivors.size(); ++k) {
-    const char expected = static_cast<char>((k * 10) & 0xff);
-    EXPECT_EQ(survivors[k][0], expected);
-    EXPECT_EQ(survivors[k][size - 1], expected);
-    fast::deallocate(survivors[k]);
-  }
+  expect_survivors_intact_then_free(survivors);
   fast::set_purge_delay_ms(saved);
 }
 
@@ -135,23 +149,8 @@ TEST(Purge, IdleAbandonedSegmentsAreAdoptedOnceTheyWaitedTheDelayAFewPerCheck) {
   fast::set_purge_delay_ms(100'000'000);
   void* keep_heap = fast::allocate(64, 16);  // this thread has a heap to adopt into
   ASSERT_NE(keep_heap, nullptr);
-  constexpr std::size_t size = 20000;
-  std::vector<char*> survivors;
-  std::thread([&] {
-    std::vector<char*> blocks;
-    for (int i = 0; i < 2000; ++i) {  // 40 MB: ten segments
-      char* block = static_cast<char*>(fast::allocate(size, 16));
-      ASSERT_NE(block, nullptr);
-      std::memset(block, i & 0xff, size);
-      blocks.push_back(block);
-    }
-    for (int i = 0; i < 2000; ++i) {
-      if (i % 10 == 0)
-        survivors.push_back(blocks[i]);
-      else
-        fast::deallocate(blocks[i]);
-    }
-  }).join();
+  std::size_t resident_full = 0;
+  const std::vector<char*> survivors = abandon_segments_with_survivors(&resident_full);
   const std::int64_t abandoned = fast::counters.segments_abandoned.load();
   ASSERT_GE(abandoned, 6);
   constexpr std::uint64_t delay = 1'000'000'000;
@@ -163,12 +162,7 @@ TEST(Purge, IdleAbandonedSegmentsAreAdoptedOnceTheyWaitedTheDelayAFewPerCheck) {
   for (int check = 0; check < 8 && fast::counters.segments_abandoned.load() > 0; ++check)
     fast::heap_adopt_idle_abandoned(fast::thread_heap, now + delay, delay);
   EXPECT_EQ(fast::counters.segments_abandoned.load(), 0);
-  for (std::size_t k = 0; k < survivors.size(); ++k) {
-    const char expected = static_cast<char>((k * 10) & 0xff);
-    EXPECT_EQ(survivors[k][0], expected);
-    EXPECT_EQ(survivors[k][size - 1], expected);
-    fast::deallocate(survivors[k]);
-  }
+  expect_survivors_intact_then_free(survivors);
   fast::deallocate(keep_heap);
   fast::set_purge_delay_ms(saved);
 }
