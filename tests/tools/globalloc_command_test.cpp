@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sched.h>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -236,6 +237,13 @@ TEST(GloballocCommand, BenchReportsWhatTheChecksCost) {
   const std::string markdown = read_file(find_below(folder.path(), "report.md"));
   EXPECT_NE(markdown.find("## What fast's misuse checks cost"), std::string::npos) << markdown;
   EXPECT_NE(markdown.find("| fast-unchecked |"), std::string::npos) << markdown;  // a column of its own
+  // wl-churn runs one thread: on one CPU under both (when there are several).
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  if (CPU_COUNT(&allowed) > 1) {
+    EXPECT_NE(markdown.find("- CPU: the single-thread workloads (wl-churn) ran on CPU "), std::string::npos)
+        << markdown;
+  }
   // Without fast-unchecked in the run there is nothing to compare.
   Result alone = globalloc("bench --quick --scale 0.05 --only churn,fast --out '" + folder.path().string() + "'");
   ASSERT_EQ(alone.status, 0) << alone.out << alone.err;

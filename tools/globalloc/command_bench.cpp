@@ -12,6 +12,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "interleaved_runs.hpp"
+#include "process.hpp"
 #include "report.hpp"
 
 namespace globalloc::tool {
@@ -23,6 +24,15 @@ namespace {
 const std::vector<std::string> kPreferredOrder = {
     "wl-churn", "wl-prodcons", "wl-larson", "wl-cache-scratch", "wl-containers",
     "wl-realloc", "wl-large", "wl-footprint", "wl-aligned"};
+
+// The workloads that run one thread whatever --threads says. bench runs
+// each of them on one CPU, the same for every allocator: a VM's CPUs can
+// differ in speed for minutes at a time (on this project's 2-core machine
+// one ran wl-churn 30-40% slower than the other), and where the scheduler
+// put a run then decided its time more than the allocator did, the same way
+// for an allocator through a whole pass. The others use every CPU under
+// every allocator.
+const std::vector<std::string> kSingleThreadWorkloads = {"wl-churn", "wl-containers", "wl-realloc", "wl-aligned"};
 
 // The wl-* programs next to this executable.
 std::vector<std::string> find_workloads(const std::string& directory) {
@@ -162,6 +172,14 @@ int command_bench(const std::vector<std::string>& args) {
   for (const auto& workload : chosen_workloads) {
     for (int threads : thread_counts) {
       TargetProgram target{workload, (fs::path(bin) / workload).string(), {workload, scale_argument}};
+      if (allowed_cpu_count() > 1 && std::find(kSingleThreadWorkloads.begin(), kSingleThreadWorkloads.end(),
+                                               workload) != kSingleThreadWorkloads.end()) {
+        target.cpu = first_allowed_cpu();
+        settings.pinned_cpu = target.cpu;
+        if (std::find(settings.pinned_workloads.begin(), settings.pinned_workloads.end(), workload) ==
+            settings.pinned_workloads.end())
+          settings.pinned_workloads.push_back(workload);
+      }
       if (threads > 0) {
         target.name += "/" + std::to_string(threads) + "t";
         target.arguments.push_back("--threads=" + std::to_string(threads));
@@ -177,6 +195,8 @@ int command_bench(const std::vector<std::string>& args) {
   std::printf("globalloc bench: %zu workloads x %zu allocators x %d run%s, scale %s, medians\n",
               comparisons.size(), allocators.size(), settings.runs, settings.runs == 1 ? "" : "s",
               scale_argument.c_str());
+  if (!settings.pinned_workloads.empty())
+    std::printf("single-thread workloads on CPU %d only (every allocator alike)\n", settings.pinned_cpu);
   for (const auto& comparison : comparisons) {
     std::printf("\n%s\n%s", comparison.target.c_str(), comparison_table(comparison).text().c_str());
     // What the workload reported itself (wl-footprint: resident size left).

@@ -31,8 +31,9 @@ Runs every workload (wl-* next to this command) under every allocator found,
 interleaved run by run (A B C A B C), and reports median wall time and median
 peak RSS, with ratios against glibc and against the best peer, and geometric
 means. With fast and fast-unchecked (the fast allocator with its misuse checks
-compiled out) both in the run, a table of what the checks cost against the
-runs' noise. Writes report.md, chart.svg and runs.csv to DIR/<date>/.
+compiled out) both in the run, a table of what the checks cost, round by round.
+The single-thread workloads run on one CPU, the same for every allocator.
+Writes report.md, chart.svg and runs.csv to DIR/<date>/.
 
   --quick          one run each at a reduced scale (0.25)
   --runs N         runs per workload and allocator (default 5)

@@ -39,7 +39,7 @@ Comparison run_interleaved(const TargetProgram& target, const std::vector<Alloca
   for (int run = 0; run < runs; ++run) {
     for (std::size_t a = 0; a < allocators.size(); ++a) {
       progress.step(target.name, allocators[a].name);
-      RunRequest request{target.path, target.arguments, environments[a], timeout_seconds};
+      RunRequest request{target.path, target.arguments, environments[a], timeout_seconds, target.cpu};
       comparison.rows[a].record(run_and_measure(request));
     }
   }

@@ -28,6 +28,7 @@ struct TargetProgram {
   std::string name;                     // shown in tables ("wl-churn", or the program)
   std::string path;                     // resolved executable
   std::vector<std::string> arguments;   // argv, argv[0] included
+  int cpu = -1;                         // >= 0: every run on this CPU only
 };
 
 Comparison run_interleaved(const TargetProgram& target, const std::vector<Allocator>& allocators,

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -92,6 +93,17 @@ RunOutcome run_and_measure(const RunRequest& request) {
     // Child: only async-signal-safe calls from here on.
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
+    if (request.cpu >= 0) {
+      cpu_set_t only;
+      CPU_ZERO(&only);
+      CPU_SET(request.cpu, &only);
+      if (sched_setaffinity(0, sizeof only, &only) != 0) {
+        int error = errno;
+        ssize_t ignored = write(exec_pipe[1], &error, sizeof error);
+        (void)ignored;
+        _exit(127);
+      }
+    }
     execve(request.program.c_str(), argv.data(), envp.data());
     int error = errno;
     ssize_t ignored = write(exec_pipe[1], &error, sizeof error);
@@ -198,6 +210,20 @@ std::string tail_lines(const std::string& text, std::size_t lines) {
     --position;
   }
   return text.substr(position);
+}
+
+int first_allowed_cpu() {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) return cpu;
+  return -1;
+}
+
+int allowed_cpu_count() {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+  return CPU_COUNT(&allowed);
 }
 
 }  // namespace globalloc::tool

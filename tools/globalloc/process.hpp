@@ -29,9 +29,14 @@ struct RunRequest {
   std::vector<std::string> arguments;    // argv, argv[0] included
   std::vector<std::string> environment;  // "NAME=value"
   double timeout_seconds = 300;
+  int cpu = -1;  // >= 0: the child runs on this CPU only (sched_setaffinity before exec)
 };
 
 RunOutcome run_and_measure(const RunRequest& request);
+
+// The lowest-numbered CPU this process may run on, and how many it may run on.
+int first_allowed_cpu();
+int allowed_cpu_count();
 
 // PATH lookup as execvp does it; empty if not found. A name containing '/'
 // is returned as is when it exists.

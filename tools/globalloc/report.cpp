@@ -80,6 +80,13 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
     for (int count : settings.threads) counts += (counts.empty() ? "" : ", ") + std::to_string(count);
     out += "- threads: " + counts + " (each workload once per count, rows named wl-NAME/Nt)\n";
   }
+  if (!settings.pinned_workloads.empty()) {
+    std::string pinned;
+    for (const auto& name : settings.pinned_workloads) pinned += (pinned.empty() ? "" : ", ") + name;
+    out += "- CPU: the single-thread workloads (" + pinned + ") ran on CPU " + std::to_string(settings.pinned_cpu) +
+           " only, under every allocator, so that CPUs of different speed do not favour one; the others on "
+           "every CPU\n";
+  }
   out += "- figures: median wall time (fork to exit) and median peak RSS (wait4 ru_maxrss); "
          "ratios below 1 are better than the reference\n\n";
   out += "## Allocators\n\n";
@@ -105,7 +112,9 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
   if (const Table checks = checks_cost_table(comparisons, "fast", "fast-unchecked"); !checks.rows.empty())
     out += "\n## What fast's misuse checks cost\n\n"
            "fast against fast-unchecked (the same allocator with its double-free and invalid-free checks "
-           "compiled out). Noise: half the range of either build's runs, relative to its median.\n\n" +
+           "compiled out), round by round: the two run one after the other in each round, so the cost is "
+           "the median of the rounds' ratios and the noise half their range. Above noise: fast was slower "
+           "in every round (at least 5).\n\n" +
            checks.markdown();
   out += "\n## Time\n\n" + time_matrix(comparisons, names).markdown();
   out += "\n![time ratio against glibc](chart.svg)\n";

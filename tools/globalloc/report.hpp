@@ -18,6 +18,10 @@ struct BenchSettings {
   // Thread counts passed to every workload (--threads); empty: each
   // workload's own default (the CPU count, 2 to 8).
   std::vector<int> threads;
+  // The single-thread workloads that ran on one CPU only (pinned_cpu), every
+  // allocator alike; empty when none was pinned (one CPU allowed).
+  std::vector<std::string> pinned_workloads;
+  int pinned_cpu = -1;
 };
 
 // "AMD EPYC, 2 CPUs, Linux 6.1.0" from /proc/cpuinfo and uname.

@@ -197,10 +197,10 @@ Table geometric_mean_table(const std::vector<Comparison>& comparisons,
 
 namespace {
 
-/// Half the range of a build's runs, relative to their median.
-double half_range(const std::vector<double>& runs) {
-  const auto [low, high] = std::minmax_element(runs.begin(), runs.end());
-  const double middle = median(runs);
+/// Half the range of `values`, relative to their median.
+double half_range(const std::vector<double>& values) {
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  const double middle = median(values);
   return middle > 0 ? (*high - *low) / (2 * middle) : 0;
 }
 
@@ -214,33 +214,44 @@ std::string signed_percent(double fraction) {
 
 }  // namespace
 
+std::vector<double> paired_ratios(const Measurement& with, const Measurement& without) {
+  std::vector<double> ratios;
+  const std::size_t rounds = std::min(with.seconds.size(), without.seconds.size());
+  for (std::size_t round = 0; round < rounds; ++round)
+    if (without.seconds[round] > 0) ratios.push_back(with.seconds[round] / without.seconds[round]);
+  return ratios;
+}
+
 Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::string& checked,
                         const std::string& unchecked) {
   Table table;
-  table.header = {"workload", checked + " ms", unchecked + " ms", "cost (medians)", "cost (fastest runs)",
-                  "noise", "above noise"};
-  table.right_aligned = {false, true, true, true, true, true, false};
-  std::vector<double> median_ratios, fastest_ratios;
+  table.header = {"workload",     checked + " ms", unchecked + " ms", "cost (rounds)", "cost (fastest runs)",
+                  "noise",        "rounds slower", "above noise"};
+  table.right_aligned = {false, true, true, true, true, true, true, false};
+  std::vector<double> round_costs, fastest_ratios;
   for (const auto& comparison : comparisons) {
     const Measurement* with = comparison.find(checked);
     const Measurement* without = comparison.find(unchecked);
     if (with == nullptr || without == nullptr || !with->ok() || !without->ok()) continue;
-    const double median_ratio = with->median_seconds() / without->median_seconds();
+    const std::vector<double> ratios = paired_ratios(*with, *without);
+    if (ratios.empty()) continue;
+    const double round_cost = median(ratios);
     const double fastest_ratio = *std::min_element(with->seconds.begin(), with->seconds.end()) /
                                  *std::min_element(without->seconds.begin(), without->seconds.end());
-    median_ratios.push_back(median_ratio);
+    round_costs.push_back(round_cost);
     fastest_ratios.push_back(fastest_ratio);
-    const bool several_runs = with->seconds.size() > 1 && without->seconds.size() > 1;
-    const double noise = std::max(half_range(with->seconds), half_range(without->seconds));
+    const auto slower = std::count_if(ratios.begin(), ratios.end(), [](double ratio) { return ratio > 1; });
+    const bool enough = ratios.size() >= checks_verdict_rounds;
     table.rows.push_back({comparison.target, format_fixed(with->median_seconds() * 1000, 1),
-                          format_fixed(without->median_seconds() * 1000, 1), signed_percent(median_ratio - 1),
+                          format_fixed(without->median_seconds() * 1000, 1), signed_percent(round_cost - 1),
                           signed_percent(fastest_ratio - 1),
-                          several_runs ? "+-" + format_fixed(noise * 100, 1) + '%' : "-",
-                          several_runs ? (median_ratio - 1 > noise ? "yes" : "no") : "-"});
+                          ratios.size() > 1 ? "+-" + format_fixed(half_range(ratios) * 100, 1) + '%' : "-",
+                          std::to_string(slower) + '/' + std::to_string(ratios.size()),
+                          enough ? (static_cast<std::size_t>(slower) == ratios.size() ? "yes" : "no") : "-"});
   }
-  if (median_ratios.size() > 1)
-    table.rows.push_back({"geometric mean", "", "", signed_percent(geometric_mean(median_ratios) - 1),
-                          signed_percent(geometric_mean(fastest_ratios) - 1), "", ""});
+  if (round_costs.size() > 1)
+    table.rows.push_back({"geometric mean", "", "", signed_percent(geometric_mean(round_costs) - 1),
+                          signed_percent(geometric_mean(fastest_ratios) - 1), "", "", ""});
   return table;
 }
 

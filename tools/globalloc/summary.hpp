@@ -3,6 +3,7 @@
 // glibc and against the best peer, and geometric means across targets.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,13 +66,26 @@ Table comparison_table(const Comparison& comparison);
 Table geometric_mean_table(const std::vector<Comparison>& comparisons,
                            const std::vector<std::string>& allocators);
 
+// The ratio of `with`'s time to `without`'s in each round of an interleaved
+// run (bench and compare run every allocator once per round, one after the
+// other): a slow phase of the machine that spans a round's two runs cancels
+// out of their ratio, where it would move one build's median and not the
+// other's. Rounds are matched by position (a row that is ok ran every round).
+std::vector<double> paired_ratios(const Measurement& with, const Measurement& without);
+
+// Rounds below which the checks table gives no verdict: with five, the
+// checked build comes out slower in every round by chance once in 32.
+inline constexpr std::size_t checks_verdict_rounds = 5;
+
 // What the fast allocator's default misuse checks cost: per target, the
 // `checked` build (fast) against the same allocator with the checks compiled
-// out (`unchecked`, fast-unchecked), the ratio of the medians and of the
-// fastest runs, and the run-to-run noise (half the range of either build's
-// runs, relative to its median, the larger); a cost counts as measured only
-// above that noise. A last row holds the geometric means when there are
-// several targets. No rows when the two never ran side by side.
+// out (`unchecked`, fast-unchecked): the median of the per-round ratios
+// (paired_ratios) and the ratio of the fastest runs; the noise, half the
+// range of the per-round ratios; in how many rounds the checked build was
+// slower; and "above noise" when it was slower in every round (a sign test,
+// given at least checks_verdict_rounds rounds). A last row holds the
+// geometric means when there are several targets. No rows when the two
+// never ran side by side.
 Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::string& checked,
                         const std::string& unchecked);
 
