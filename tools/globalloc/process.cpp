@@ -96,7 +96,7 @@ RunOutcome run_and_measure(const RunRequest& request) {
     if (request.cpu >= 0) {
       cpu_set_t only;
       CPU_ZERO(&only);
-      CPU_SET(request.cpu, &only);
+      if (request.cpu < CPU_SETSIZE) CPU_SET(request.cpu, &only);  // else the empty set: EINVAL below
       if (sched_setaffinity(0, sizeof only, &only) != 0) {
         int error = errno;
         ssize_t ignored = write(exec_pipe[1], &error, sizeof error);
