@@ -169,6 +169,26 @@ TEST(GloballocCommand, ComparePrintsATable) {
   EXPECT_NE(result.err.find("[1/"), std::string::npos) << "progress line expected: " << result.err;
 }
 
+TEST(GloballocCommand, CompareRunsTheProgramOnTheCpuAsked) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &allowed)) ++first;
+  const std::string cpu = std::to_string(first);
+  // one-cpu exits 3 unless it may run on exactly one CPU.
+  Result pinned = globalloc("compare --runs 1 --only glibc,fast --cpu " + cpu + " -- " + kProgram + " one-cpu");
+  EXPECT_EQ(pinned.status, 0) << pinned.out << pinned.err;
+  EXPECT_NE(pinned.out.find("on CPU " + cpu + " only"), std::string::npos) << pinned.out;
+  if (CPU_COUNT(&allowed) > 1) {
+    Result free = globalloc("compare --runs 1 --only glibc -- " + kProgram + " one-cpu");
+    EXPECT_EQ(free.status, 1) << "without --cpu the program keeps every CPU: " << free.out;
+  }
+  Result outside = globalloc("compare --cpu 100000 -- " + kProgram + " ok");
+  EXPECT_EQ(outside.status, 2);
+  EXPECT_NE(outside.err.find("--cpu 100000: not a CPU this process may run on"), std::string::npos) << outside.err;
+  EXPECT_EQ(globalloc("compare --cpu -1 -- " + kProgram + " ok").status, 2);
+}
+
 TEST(GloballocCommand, CompareShowsWhatTheChecksCostTheProgram) {
   Result result = globalloc("compare --runs 2 --only fast,fast-unchecked -- " + kProgram + " ok");
   EXPECT_EQ(result.status, 0) << result.out << result.err;

@@ -4,6 +4,9 @@
 //   crash              die of SIGSEGV
 //   crash-under NAME   die of SIGSEGV when LD_PRELOAD mentions NAME, else ok
 //   print-env NAME     print the variable NAME's value
+//   one-cpu            exit 0 when it may run on exactly one CPU, else 3
+#include <sched.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +18,10 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "ok";
   std::string argument = argc > 2 ? argv[2] : "";
   if (mode == "exit") return std::atoi(argument.c_str());
+  if (mode == "one-cpu") {
+    cpu_set_t allowed;
+    return sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) == 1 ? 0 : 3;
+  }
   if (mode == "print-env") {
     const char* value = std::getenv(argument.c_str());
     std::printf("%s=%s\n", argument.c_str(), value != nullptr ? value : "");

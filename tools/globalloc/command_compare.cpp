@@ -1,5 +1,5 @@
-// `globalloc compare [--runs N] [--only LIST] -- PROGRAM ARGS`: the user's own
-// program under each allocator, interleaved, in one table.
+// `globalloc compare [--runs N] [--only LIST] [--cpu N] -- PROGRAM ARGS`: the
+// user's own program under each allocator, interleaved, in one table.
 #include <cstdio>
 
 #include "allocators.hpp"
@@ -15,6 +15,7 @@ int command_compare(const std::vector<std::string>& args) {
   int runs = 3;
   double timeout = 300;
   std::vector<std::string> only;
+  int cpu = -1;
   while (!cursor.done()) {
     std::string value;
     if (cursor.peek() == "--") {
@@ -27,6 +28,13 @@ int command_compare(const std::vector<std::string>& args) {
       only = split_list(value);
     } else if (cursor.take_value("--timeout", value)) {
       timeout = parse_positive_double("compare", "--timeout", value);
+    } else if (cursor.take_value("--cpu", value)) {
+      // CPU 0 is a CPU: a count's parser (1 and up) does not fit.
+      cpu = value == "0" ? 0 : parse_positive("compare", "--cpu", value);
+      if (!cpu_allowed(cpu))
+        throw UsageError("compare", "--cpu " + value + ": not a CPU this process may run on (" +
+                                        std::to_string(allowed_cpu_count()) + " allowed, the first " +
+                                        std::to_string(first_allowed_cpu()) + ")");
     } else if (cursor.peek().rfind("-", 0) == 0) {
       throw UsageError("compare", "unknown option '" + cursor.peek() + "'");
     } else {
@@ -53,10 +61,11 @@ int command_compare(const std::vector<std::string>& args) {
   std::string shown = program.front();
   for (std::size_t i = 1; i < program.size(); ++i) shown += " " + program[i];
   Progress progress(runs * static_cast<int>(allocators.size()));
-  Comparison comparison = run_interleaved({shown, path, program}, allocators, runs, timeout, progress);
+  Comparison comparison = run_interleaved({shown, path, program, cpu}, allocators, runs, timeout, progress);
   progress.finish();
 
-  std::printf("%s  (%d run%s each, medians)\n", shown.c_str(), runs, runs == 1 ? "" : "s");
+  std::printf("%s  (%d run%s each, medians%s)\n", shown.c_str(), runs, runs == 1 ? "" : "s",
+              cpu >= 0 ? (", on CPU " + std::to_string(cpu) + " only").c_str() : "");
   std::fputs(comparison_table(comparison).text().c_str(), stdout);
   // With fast-unchecked in the run: what fast's misuse checks cost this program.
   if (const Table checks = checks_cost_table({comparison}, "fast", "fast-unchecked"); !checks.rows.empty())

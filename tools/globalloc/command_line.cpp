@@ -63,7 +63,7 @@ the program's (127 if it cannot be found, 2 for a usage error).
                      allocation sites and prints the top ones at exit
 )";
   if (command == "compare")
-    return R"(usage: globalloc compare [--runs N] [--only LIST] [--timeout S] -- PROGRAM [ARGS...]
+    return R"(usage: globalloc compare [--runs N] [--only LIST] [--timeout S] [--cpu N] -- PROGRAM [ARGS...]
 
 Runs PROGRAM under each allocator found, interleaved run by run, and prints
 median wall time and peak RSS with ratios against glibc and the best peer,
@@ -74,6 +74,9 @@ or signal and the end of its stderr. Exit status 1 if any run failed.
   --runs N       runs per allocator (default 3)
   --only LIST    comma-separated allocators, e.g. --only glibc,jemalloc
   --timeout S    kill a run after S seconds (default 300)
+  --cpu N        run the program on CPU N only, under every allocator alike
+                 (for a single-thread program on a machine whose CPUs differ
+                 in speed; a program with threads then shares that one CPU)
 )";
   if (command == "list")
     return R"(usage: globalloc list

@@ -220,6 +220,12 @@ int first_allowed_cpu() {
   return -1;
 }
 
+bool cpu_allowed(int cpu) {
+  cpu_set_t allowed;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
+  return CPU_ISSET(cpu, &allowed);
+}
+
 int allowed_cpu_count() {
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;

@@ -37,6 +37,8 @@ RunOutcome run_and_measure(const RunRequest& request);
 // The lowest-numbered CPU this process may run on, and how many it may run on.
 int first_allowed_cpu();
 int allowed_cpu_count();
+// Whether this process may run on `cpu` (so a child pinned there can).
+bool cpu_allowed(int cpu);
 
 // PATH lookup as execvp does it; empty if not found. A name containing '/'
 // is returned as is when it exists.
