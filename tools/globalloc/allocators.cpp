@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "command_line.hpp"
+
 extern char** environ;
 
 namespace globalloc::tool {
@@ -63,11 +65,7 @@ bool is_known_allocator(const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string known_allocator_list() {
-  std::string list;
-  for (const auto& name : known_allocator_names()) list += (list.empty() ? "" : ", ") + name;
-  return list;
-}
+std::string known_allocator_list() { return join_list(known_allocator_names()); }
 
 std::string executable_directory() {
   std::error_code error;

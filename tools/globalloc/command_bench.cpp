@@ -168,18 +168,21 @@ int command_bench(const std::vector<std::string>& args) {
   const std::vector<int> thread_counts = settings.threads.empty() ? std::vector<int>{0} : settings.threads;
   Progress progress(static_cast<int>(chosen_workloads.size() * thread_counts.size() * allocators.size()) *
                     settings.runs);
+  // The single-thread workloads of this run, on one CPU when there are several.
+  if (allowed_cpu_count() > 1) {
+    for (const auto& workload : chosen_workloads)
+      if (std::find(kSingleThreadWorkloads.begin(), kSingleThreadWorkloads.end(), workload) !=
+          kSingleThreadWorkloads.end())
+        settings.pinned_workloads.push_back(workload);
+    if (!settings.pinned_workloads.empty()) settings.pinned_cpu = first_allowed_cpu();
+  }
   std::vector<Comparison> comparisons;
   for (const auto& workload : chosen_workloads) {
     for (int threads : thread_counts) {
       TargetProgram target{workload, (fs::path(bin) / workload).string(), {workload, scale_argument}};
-      if (allowed_cpu_count() > 1 && std::find(kSingleThreadWorkloads.begin(), kSingleThreadWorkloads.end(),
-                                               workload) != kSingleThreadWorkloads.end()) {
-        target.cpu = first_allowed_cpu();
-        settings.pinned_cpu = target.cpu;
-        if (std::find(settings.pinned_workloads.begin(), settings.pinned_workloads.end(), workload) ==
-            settings.pinned_workloads.end())
-          settings.pinned_workloads.push_back(workload);
-      }
+      if (std::find(settings.pinned_workloads.begin(), settings.pinned_workloads.end(), workload) !=
+          settings.pinned_workloads.end())
+        target.cpu = settings.pinned_cpu;
       if (threads > 0) {
         target.name += "/" + std::to_string(threads) + "t";
         target.arguments.push_back("--threads=" + std::to_string(threads));

@@ -29,8 +29,7 @@ int command_compare(const std::vector<std::string>& args) {
     } else if (cursor.take_value("--timeout", value)) {
       timeout = parse_positive_double("compare", "--timeout", value);
     } else if (cursor.take_value("--cpu", value)) {
-      // CPU 0 is a CPU: a count's parser (1 and up) does not fit.
-      cpu = value == "0" ? 0 : parse_positive("compare", "--cpu", value);
+      cpu = parse_non_negative("compare", "--cpu", value);
       if (!cpu_allowed(cpu))
         throw UsageError("compare", "--cpu " + value + ": not a CPU this process may run on (" +
                                         std::to_string(allowed_cpu_count()) + " allowed, the first " +

@@ -103,13 +103,30 @@ std::vector<std::string> split_list(const std::string& text, char separator) {
   return items;
 }
 
-int parse_positive(const std::string& command, const std::string& flag, const std::string& value) {
+std::string join_list(const std::vector<std::string>& items, const std::string& separator) {
+  std::string joined;
+  for (std::size_t i = 0; i < items.size(); ++i) joined += (i == 0 ? "" : separator) + items[i];
+  return joined;
+}
+
+namespace {
+int parse_whole(const std::string& command, const std::string& flag, const std::string& value, long minimum,
+                const char* wanted) {
   errno = 0;
   char* end = nullptr;
   long number = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || number <= 0 || number > 1'000'000)
-    throw UsageError(command, flag + " wants a positive whole number, not '" + value + "'");
+  if (value.empty() || *end != '\0' || errno != 0 || number < minimum || number > 1'000'000)
+    throw UsageError(command, flag + " wants " + wanted + ", not '" + value + "'");
   return static_cast<int>(number);
+}
+}  // namespace
+
+int parse_positive(const std::string& command, const std::string& flag, const std::string& value) {
+  return parse_whole(command, flag, value, 1, "a positive whole number");
+}
+
+int parse_non_negative(const std::string& command, const std::string& flag, const std::string& value) {
+  return parse_whole(command, flag, value, 0, "a whole number from 0 on");
 }
 
 double parse_positive_double(const std::string& command, const std::string& flag,

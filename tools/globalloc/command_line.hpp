@@ -31,8 +31,14 @@ std::string usage_text(const std::string& command);
 // Splits "a,b,c" into its non-empty items.
 std::vector<std::string> split_list(const std::string& text, char separator = ',');
 
+// "a, b, c": the items with `separator` between them.
+std::string join_list(const std::vector<std::string>& items, const std::string& separator = ", ");
+
 // Parses a positive integer flag value, or throws UsageError.
 int parse_positive(const std::string& command, const std::string& flag, const std::string& value);
+
+// Parses a whole number from 0 on (a CPU number), or throws UsageError.
+int parse_non_negative(const std::string& command, const std::string& flag, const std::string& value);
 
 // Parses a positive decimal flag value, or throws UsageError.
 double parse_positive_double(const std::string& command, const std::string& flag,

@@ -212,9 +212,14 @@ std::string tail_lines(const std::string& text, std::size_t lines) {
   return text.substr(position);
 }
 
+namespace {
+/// The CPUs this process may run on; false when the kernel will not say.
+bool allowed_cpus(cpu_set_t* allowed) { return sched_getaffinity(0, sizeof *allowed, allowed) == 0; }
+}  // namespace
+
 int first_allowed_cpu() {
   cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+  if (!allowed_cpus(&allowed)) return -1;
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
     if (CPU_ISSET(cpu, &allowed)) return cpu;
   return -1;
@@ -222,14 +227,12 @@ int first_allowed_cpu() {
 
 bool cpu_allowed(int cpu) {
   cpu_set_t allowed;
-  if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
-  return CPU_ISSET(cpu, &allowed);
+  return cpu >= 0 && cpu < CPU_SETSIZE && allowed_cpus(&allowed) && CPU_ISSET(cpu, &allowed);
 }
 
 int allowed_cpu_count() {
   cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-  return CPU_COUNT(&allowed);
+  return allowed_cpus(&allowed) ? CPU_COUNT(&allowed) : 0;
 }
 
 }  // namespace globalloc::tool

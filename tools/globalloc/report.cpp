@@ -8,6 +8,8 @@
 #include <sys/utsname.h>
 #include <thread>
 
+#include "command_line.hpp"
+
 namespace globalloc::tool {
 
 namespace {
@@ -81,9 +83,7 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
     out += "- threads: " + counts + " (each workload once per count, rows named wl-NAME/Nt)\n";
   }
   if (!settings.pinned_workloads.empty()) {
-    std::string pinned;
-    for (const auto& name : settings.pinned_workloads) pinned += (pinned.empty() ? "" : ", ") + name;
-    out += "- CPU: the single-thread workloads (" + pinned + ") ran on CPU " + std::to_string(settings.pinned_cpu) +
+    out += "- CPU: the single-thread workloads (" + join_list(settings.pinned_workloads) + ") ran on CPU " + std::to_string(settings.pinned_cpu) +
            " only, under every allocator, so that CPUs of different speed do not favour one; the others on "
            "every CPU\n";
   }
