@@ -26,7 +26,10 @@ struct Mitigations {
   /// allocation that meets the block on the free list a second time
   /// (page_take_head): handing a block out clears its link, so the second
   /// time it decodes outside the segment, and the program aborts before the
-  /// block is handed out twice.
+  /// block is handed out twice. The extra free also throws off the page's
+  /// count of blocks in use: a page counted empty is checked for a block
+  /// still in use before it is released (page_find_block_in_use), and the
+  /// lists of frees from other threads are walked with bounds.
   bool detect_double_free = true;
   /// free() of an address inside a small block but not at its start reports
   /// and aborts on the local fast path too (six instructions there). Off by

@@ -268,9 +268,22 @@ void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
   segment->prev = last;
 }
 
+/// A block page whose count says every block is free: checks that none is
+/// still in use before its memory may serve anything else, which would
+/// hand the live block's bytes to another owner (page_find_block_in_use).
+void check_no_block_in_use(const Page* page) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (page->size_class == large_page_class) return;
+    if (const Block* in_use = page_find_block_in_use(page)) [[unlikely]] {
+      report_double_free_found(in_use, DoubleFreeEvidence::block_in_use_in_free_page);
+    }
+  }
+}
+
 /// A page with no blocks left goes back to its segment; an empty segment to
 /// the cache. True when the segment went too (it may be unmapped).
 bool release_page(ThreadHeap* heap, Page* page) noexcept {
+  check_no_block_in_use(page);
   publish_page(heap, page);
   add_owned(heap->page_count, std::int64_t{-1});
   Segment* segment = segment_of(page);
@@ -612,8 +625,14 @@ void heap_free_local(ThreadHeap* heap, Page* page, Block* block) noexcept {
 }
 
 void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept {
-  // Not the current page (its pin keeps used above 0), and not full (a free
-  // into a full page moves it back to the queue first).
+  // Not the current page (its pin keeps used above 0, unless a block was
+  // freed twice), and not full (a free into a full page moves it back to
+  // the queue first).
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (heap->current[page->size_class] == page) [[unlikely]] {
+      report_double_free_found(page->local_free, DoubleFreeEvidence::current_page_emptied);
+    }
+  }
   queue_remove(heap->queues[page->size_class], page);
   release_page(heap, page);
 }
@@ -924,7 +943,10 @@ void heap_purge_all() noexcept {
         if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
         page_collect_remote(page);
         publish_page(nullptr, page);
-        if (page->used == 0) segment_return_page(segment, page);
+        if (page->used == 0) {
+          check_no_block_in_use(page);
+          segment_return_page(segment, page);
+        }
       }
       if (segment->used_pages == 0) {
         count(counters.segments_abandoned, -1);

@@ -72,9 +72,17 @@ std::uint32_t page_collect_remote(Page* page, bool clear_notify) noexcept {
   std::uint32_t count = 1;
   Block* tail = head;
   for (;;) {
-    Block* following = page->decode(tail);
-    if (following == nullptr) break;
-    tail = following;
+    const std::uintptr_t relative = tail->encoded_next ^ page->key;
+    if (relative == reinterpret_cast<std::uintptr_t>(tail)) break;  // the null link: the end
+    if constexpr (Config::mitigations.detect_double_free) {
+      // Every block on the list is still counted in `used`, so a longer list
+      // holds a block twice (its links run in a circle); a link out of the
+      // segment was rewritten by a second free that took another list.
+      if (!Page::is_relative_link(relative) || count == page->used) [[unlikely]] {
+        report_double_free_found(tail, DoubleFreeEvidence::remote_list_broken);
+      }
+    }
+    tail = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(tail));
     ++count;
   }
   tail->encoded_next = page->encode(page->free, tail);
@@ -93,6 +101,16 @@ bool list_contains(const Page* page, const void* list, const void* block) noexce
   return false;
 }
 }  // namespace
+
+const Block* page_find_block_in_use(const Page* page) noexcept {
+  const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
+  const char* cursor = page->area;
+  for (std::uint32_t index = 0; index < carved; ++index, cursor += page->block_size) {
+    const auto* block = reinterpret_cast<const Block*>(cursor);
+    if (!Page::is_relative_link(block->encoded_next ^ page->key)) return block;
+  }
+  return nullptr;
+}
 
 bool page_has_free_block(const Page* page, const void* block) noexcept {
   return list_contains(page, page->free, block) || list_contains(page, page->local_free, block);

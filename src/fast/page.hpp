@@ -176,4 +176,13 @@ inline void page_collect_local(Page* page) noexcept {
 /// (free or local_free); walks at most `capacity` links of each.
 bool page_has_free_block(const Page* page, const void* block) noexcept;
 
+/// For a page whose count says no block is in use: the first carved block
+/// whose first word does not read as a free-list link (handing a block out
+/// clears that word, and data reads as a link only by a 2^-40 chance), or
+/// null when every carved block does. Such a block is in use, so the count
+/// went wrong by a double free that no list operation saw (one with other
+/// frees in between). Reads the blocks in address order, one word each,
+/// which the hardware prefetches, instead of following the lists.
+const Block* page_find_block_in_use(const Page* page) noexcept;
+
 }  // namespace globalloc::fast

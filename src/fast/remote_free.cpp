@@ -23,10 +23,25 @@ bool push_delayed(ThreadHeap* heap, Block* block) noexcept {
   }
 }
 
+/// Whether a link of the delayed list leads to a block of a heap segment,
+/// where every block pushed on it lies. A block freed twice by other threads
+/// can land on this list and then on its page's remote list, whose push
+/// rewrites the link; following it would read anywhere.
+bool is_heap_block_address(std::uintptr_t address) noexcept {
+  if ((address >> 48) != 0) return false;  // not a user-space address (the segment map covers 48 bits)
+  const Segment* segment = segment_lookup(reinterpret_cast<const void*>(address));
+  return segment != nullptr && segment->kind == SegmentKind::heap;
+}
+
 void drain(ThreadHeap* heap, std::uintptr_t list) noexcept {
   while (list != 0 && list != delayed_free_closed) {
     Block* block = reinterpret_cast<Block*>(list);
     list = block->encoded_next;
+    if constexpr (Config::mitigations.detect_double_free) {
+      if (list != 0 && list != delayed_free_closed && !is_heap_block_address(list)) [[unlikely]] {
+        report_double_free_found(block, DoubleFreeEvidence::remote_list_broken);
+      }
+    }
     Segment* segment = segment_of(block);
     Page* page = segment_page_of(segment, block);
     // The heap may have been recycled since the block was pushed: only pages

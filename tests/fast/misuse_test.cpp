@@ -26,10 +26,97 @@ TEST(MisuseDeathTest, DoubleFreeOfSmallBlock) {
       "globalloc: double free of 0x[0-9a-f]+ in free");
 }
 
-// A double free with other frees of the same page in between is caught by
-// the default build only on its slow paths (a full page, a page with sampled
-// blocks); on the local fast path it would need a read of the block, a cache
-// miss per free of a cold block. The hardened build catches it everywhere.
+// A double free with other frees of the same page in between passes the
+// local fast path (catching it there would need a read of the block, a cache
+// miss per free of a cold block). It is caught later, before it can hand one
+// block to two owners: by the allocation that meets the block on the free
+// list a second time, or by the page's count of blocks in use, which the
+// extra free throws off (the tests below). The hardened build catches it at
+// the free.
+
+namespace {
+// Blocks of 7000 bytes: a class of its own (7168-byte blocks, nine to a
+// 64 KiB page) that nothing else in the test process uses.
+constexpr std::size_t kPageTestSize = 7000;
+
+std::uintptr_t page_slot_of(const void* block) {
+  return reinterpret_cast<std::uintptr_t>(block) >> 16;  // small pages are 64 KiB slots
+}
+}  // namespace
+
+TEST(MisuseDeathTest, DoubleFreeWithFreesInBetweenIsCaughtWhenItEmptiesTheCurrentPage) {
+  // The current page counts one more block than it hands out (its pin), so
+  // no correct sequence of frees brings it to zero.
+  EXPECT_DEATH(
+      {
+        void* first = fast::allocate(kPageTestSize, 16);
+        void* second = fast::allocate(kPageTestSize, 16);
+        fast::deallocate(first);
+        fast::deallocate(second);
+        fast::deallocate(first);
+      },
+      "globalloc: double free found in free of 0x[0-9a-f]+ \\(its page counts more frees than allocations\\)");
+}
+
+TEST(MisuseDeathTest, DoubleFreeWithFreesInBetweenIsCaughtBeforeTheLiveBlocksPageIsReleased) {
+  // The extra free brings a page that still holds a live block to a count of
+  // zero; releasing it would give the live block's bytes to the next page
+  // set up in its slot. The release finds the live block first.
+  EXPECT_DEATH(
+      {
+        void* blocks[40];
+        for (auto& block : blocks) block = fast::allocate(kPageTestSize, 16);
+        // The first page's blocks; the current page is the last block's.
+        void* page[16];
+        int count = 0;
+        for (void* block : blocks) {
+          if (page_slot_of(block) == page_slot_of(blocks[0]) && count < 16) page[count++] = block;
+        }
+        if (count < 4 || page_slot_of(blocks[0]) == page_slot_of(blocks[39])) std::abort();  // not the layout assumed
+        static_cast<char*>(page[0])[0] = 'L';  // page[0] stays live
+        for (int i = 3; i < count; ++i) fast::deallocate(page[i]);
+        fast::deallocate(page[1]);
+        fast::deallocate(page[2]);
+        fast::deallocate(page[1]);
+      },
+      "globalloc: double free found: block 0x[0-9a-f]+ is in use \\(or was written after its free\\) while its page "
+      "counts every block freed");
+}
+
+TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIsCaughtWhenTheOwnerTakesTheRemoteFrees) {
+  // Both frees go onto the page's list of remote frees: the block links to
+  // itself, and taking the list in would never end.
+  EXPECT_DEATH(
+      {
+        void* block = fast::allocate(kPageTestSize, 16);
+        std::thread([block] {
+          fast::deallocate(block);
+          fast::deallocate(block);
+        }).join();
+        for (int i = 0; i < 20; ++i) sink = fast::allocate(kPageTestSize, 16);
+      },
+      "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
+      "for its owner");
+}
+
+TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIntoAFullPageIsCaught) {
+  // The first free of a block of a full page goes onto the owner's list of
+  // delayed frees, the second onto the page's remote list, whose push
+  // rewrites the block's link of the first list.
+  EXPECT_DEATH(
+      {
+        void* blocks[20];
+        for (auto& block : blocks) block = fast::allocate(kPageTestSize, 16);
+        void* victim = blocks[1];  // on the first page, full since the tenth allocation
+        std::thread([victim] {
+          fast::deallocate(victim);
+          fast::deallocate(victim);
+        }).join();
+        for (int i = 0; i < 40; ++i) sink = fast::allocate(kPageTestSize, 16);
+      },
+      "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
+      "for its owner");
+}
 
 TEST(MisuseDeathTest, DoubleFreeAfterTheBlockWasReusedAndFreedAgainIsNotConfused) {
   // A block freed, handed out again and freed once more is not a double free;
