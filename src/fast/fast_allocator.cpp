@@ -28,8 +28,7 @@ namespace {
 constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16);
 
 [[gnu::always_inline]] inline void* pop_block(Page* page) noexcept {
-  if (page->free == page->sentinel()) [[unlikely]] return nullptr;
-  return page_hand_out(page);
+  return page_pop(page);
 }
 
 /// A current page ran dry: its local frees, else the slow path of its class,
@@ -38,6 +37,7 @@ constexpr unsigned small_alignments = (1u << 1) | (1u << 2) | (1u << 4) | (1u <<
 /// frame), so none pops or tries the refill twice.
 template <class ClassOfPage>
 [[gnu::always_inline]] inline void* refill_or_slow(Page* page, ClassOfPage class_of_page) noexcept {
+  page_check_head(page);
   if (void* block = heap_refill_local(page)) [[likely]] return block;
   return heap_allocate_slow(class_of_page());
 }

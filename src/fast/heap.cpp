@@ -28,7 +28,7 @@
 
 namespace globalloc::fast {
 
-constinit Page empty_page{.free = &empty_page, .local_free = &empty_page};
+constinit Page empty_page{.free = &empty_page, .key = page_key_bit, .local_free = &empty_page};
 constinit ThreadHeap empty_heap{&empty_page};
 constinit thread_local ThreadHeap* thread_heap [[gnu::tls_model("initial-exec")]] = &empty_heap;
 
@@ -53,12 +53,13 @@ std::uintptr_t mix(std::uintptr_t value) noexcept {
   return value;
 }
 
-/// The XOR key of a page's links: per page and per process. Bit 40 keeps a
-/// bit above the segment offset bits set, so a plain pointer into the
-/// segment (live data) never decodes to an address in it, which is what the
-/// double-free check relies on (page.hpp).
+/// The XOR key of a page's links: per page and per process. Bit 63 is set,
+/// which no user-space address has, so neither a pointer (live data, or the
+/// sentinel at the head of an empty list) nor zero (a block handed out)
+/// decodes to a link, which is what the double-free checks and the one-test
+/// pop of the fast path rely on (page.hpp).
 std::uintptr_t page_key(const Page* page) noexcept {
-  return mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | (std::uintptr_t{1} << 40);
+  return mix(process_seed ^ reinterpret_cast<std::uintptr_t>(page)) | page_key_bit;
 }
 
 // ---- statistics and sampling -------------------------------------------------

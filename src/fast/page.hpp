@@ -40,6 +40,9 @@ inline constexpr std::uintptr_t remote_notify_bit = 1;
 inline constexpr std::uintptr_t owner_tag_full = 1;     ///< the page is in the full queue
 inline constexpr std::uintptr_t owner_tag_sampled = 2;  ///< the page holds recorded blocks
 
+/// Set in every page's key (heap.cpp: page_key), the empty page's included.
+inline constexpr std::uintptr_t page_key_bit = std::uintptr_t{1} << 63;
+
 /// Page::size_class of a page of a heap segment that holds one large block
 /// (heap.cpp: heap_allocate_large); such a page is in no class queue.
 inline constexpr std::uint8_t large_page_class = 255;
@@ -178,11 +181,45 @@ bool page_has_free_block(const Page* page, const void* block) noexcept;
 
 /// For a page whose count says no block is in use: the first carved block
 /// whose first word does not read as a free-list link (handing a block out
-/// clears that word, and data reads as a link only by a 2^-40 chance), or
+/// clears that word, and data reads as a link only by a 2^-42 chance, a
+/// pointer never), or
 /// null when every carved block does. Such a block is in use, so the count
 /// went wrong by a double free that no list operation saw (one with other
 /// frees in between). Reads the blocks in address order, one word each,
 /// which the hardware prefetches, instead of following the lists.
 const Block* page_find_block_in_use(const Page* page) noexcept;
+
+/// The fast paths' pop: the head of the page's free list, counted as
+/// page_hand_out counts it, or null when the list is empty. With the
+/// double-free check on, one test covers both the empty list and a bad
+/// link: the sentinel's first word is `free` itself, a pointer, which never
+/// decodes to a link (page_key_bit), so the test of the link that the check
+/// needs anyway replaces the test for the sentinel. A null result then may
+/// also mean a bad link at the head; page_check_head tells them apart.
+[[gnu::always_inline]] inline Block* page_pop(Page* page) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) {
+    auto* block = static_cast<Block*>(page->free);
+    const std::uintptr_t relative = block->encoded_next ^ page->key;
+    if (!Page::is_relative_link(relative)) [[unlikely]] return nullptr;
+    block->encoded_next = 0;
+    Block* next = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(block));
+    __builtin_prefetch(next);  // as page_take_head
+    page->free = next;
+    ++page->used;
+    ++page->allocated;
+    return block;
+  } else {
+    if (page->free == page->sentinel()) [[unlikely]] return nullptr;
+    return page_hand_out(page);
+  }
+}
+
+/// After page_pop returned null: reports the bad link when the list was not
+/// simply empty, before a refill replaces the list.
+[[gnu::always_inline]] inline void page_check_head(const Page* page) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (page->free != page->sentinel()) [[unlikely]] report_corrupted_free_block(page->free);
+  }
+}
 
 }  // namespace globalloc::fast

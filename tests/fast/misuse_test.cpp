@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fast/config.hpp"
+#include "fast/segment.hpp"
 #include "globalloc/fast_allocator.hpp"
 
 using namespace globalloc;
@@ -116,6 +117,26 @@ TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIntoAFullPageIsCaught) {
       },
       "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
       "for its owner");
+}
+
+TEST(MisuseDeathTest, ABadLinkAtTheHeadOfTheFreeListIsReportedNotReplacedByTheLocalFrees) {
+  // The fast path's pop tests the head's link once for both an empty list
+  // and a bad link. A bad one must be reported, not taken for an empty list
+  // whose refill (the page's local frees) would drop the damaged list.
+  EXPECT_DEATH(
+      {
+        void* kept = fast::allocate(1000, 16);
+        fast::Page* page = fast::segment_page_of(fast::segment_of(kept), kept);
+        while (page->free == page->sentinel()) {  // until carved blocks wait on the free list
+          kept = fast::allocate(1000, 16);
+          page = fast::segment_page_of(fast::segment_of(kept), kept);
+        }
+        auto* head = static_cast<fast::Block*>(page->free);
+        fast::deallocate(kept);  // the page's local frees are not empty now
+        head->encoded_next = 0x1234567;  // a write after free into the head's link
+        sink = fast::allocate(1000, 16);
+      },
+      "globalloc: double free of 0x[0-9a-f]+ \\(or a write after free into it\\) found in a later allocation");
 }
 
 TEST(MisuseDeathTest, DoubleFreeAfterTheBlockWasReusedAndFreedAgainIsNotConfused) {
