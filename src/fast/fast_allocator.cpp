@@ -253,11 +253,51 @@ bool owns(const void* block) noexcept {
   return address >= area && page_is_block_start(page, address) && (address - area) / page->block_size < page->capacity.load(std::memory_order_relaxed);
 }
 
+namespace {
+
+/// realloc and resize_in_place must find a live block, as free does: grown
+/// in place, a freed large block would take units that are free, and a
+/// freed small one would go back to the program while still on a free list.
+/// Reports what free would (a pointer never returned, a block freed
+/// already) and aborts. The small-block test reads the block's first word,
+/// which the caller is about to copy or hand back anyway; the list scan that
+/// confirms it is the free slow path's, for pages of the calling thread.
+[[gnu::noinline]] void check_live_block(Segment* segment, Page* page, void* block, const char* operation) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  if (!page->in_use) {
+    // A page that went back to its segment: its first block (a large block
+    // is its page's only one) was freed, or the pointer is stale.
+    if (address == area) report_freed_block_use(block, operation);
+    report_invalid_free(block, operation);
+  }
+  if (!is_small_kind(segment) || page->size_class == large_page_class) {
+    if (address != area) report_invalid_free(block, operation);
+    return;
+  }
+  if (address < area || !page_is_block_start(page, address) ||
+      (address - area) / page->block_size >= page->capacity.load(std::memory_order_relaxed)) {
+    report_invalid_free(block, operation);
+  }
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (Page::is_relative_link(static_cast<const Block*>(block)->encoded_next ^ page->key) &&
+        page->owner.load(std::memory_order_relaxed) == thread_heap && page_has_free_block(page, block)) {
+      report_freed_block_use(block, operation);
+    }
+  }
+}
+
+}  // namespace
+
 std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   if (block == nullptr) return 0;
   Segment* segment = find_segment(block);
-  if (segment == nullptr) return 0;
+  if (segment == nullptr) {
+    if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "resize_in_place");
+    return 0;
+  }
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
+  if constexpr (Config::mitigations.detect_invalid_free) check_live_block(segment, page, block, "resize_in_place");
   if (is_small_kind(segment) && page->size_class != large_page_class) return page->block_size;
   // A large block shrunk to a small size would keep its whole segment: fine
   // for resize_in_place, whose caller asked not to move.
@@ -273,6 +313,7 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
     return nullptr;
   }
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
+  if constexpr (Config::mitigations.detect_invalid_free) check_live_block(segment, page, block, "realloc");
   const bool aligned = (reinterpret_cast<std::uintptr_t>(block) & (alignment - 1)) == 0;
   std::size_t old_usable;
   if (is_small_kind(segment)) {

@@ -11,11 +11,26 @@
 namespace globalloc::fast {
 
 namespace {
+enum class Operation { free, realloc, resize_in_place };
+
+Operation operation_of(const char* operation) noexcept {
+  if (operation == nullptr) return Operation::free;
+  if (__builtin_strcmp(operation, "realloc") == 0) return Operation::realloc;
+  if (__builtin_strcmp(operation, "resize_in_place") == 0) return Operation::resize_in_place;
+  return Operation::free;
+}
+
 const char* suffix_for(const char* operation, bool invalid) noexcept {
   // The operation names are fixed strings, so the suffixes can be too.
-  const bool is_realloc = operation != nullptr && operation[0] == 'r';
-  if (invalid) return is_realloc ? " (not allocated by globalloc) in realloc" : " (not allocated by globalloc) in free";
-  return is_realloc ? " in realloc" : " in free";
+  switch (operation_of(operation)) {
+    case Operation::realloc:
+      return invalid ? " (not allocated by globalloc) in realloc" : " in realloc";
+    case Operation::resize_in_place:
+      return invalid ? " (not allocated by globalloc) in resize_in_place" : " in resize_in_place";
+    case Operation::free:
+      break;
+  }
+  return invalid ? " (not allocated by globalloc) in free" : " in free";
 }
 }  // namespace
 
@@ -27,6 +42,12 @@ void report_double_free(const void* block, const char* operation) noexcept {
 void report_invalid_free(const void* block, const char* operation) noexcept {
   platform::fatal_error_at("globalloc: free of invalid pointer ", reinterpret_cast<std::uintptr_t>(block),
                            suffix_for(operation, true));
+}
+
+void report_freed_block_use(const void* block, const char* operation) noexcept {
+  const bool is_resize = operation_of(operation) == Operation::resize_in_place;
+  platform::fatal_error_at(is_resize ? "globalloc: resize of freed block " : "globalloc: realloc of freed block ",
+                           reinterpret_cast<std::uintptr_t>(block), suffix_for(operation, false));
 }
 
 void report_corrupted_free_block(const void* block) noexcept {

@@ -9,6 +9,9 @@ namespace globalloc::fast {
 
 [[noreturn, gnu::cold, gnu::noinline]] void report_double_free(const void* block, const char* operation) noexcept;
 [[noreturn, gnu::cold, gnu::noinline]] void report_invalid_free(const void* block, const char* operation) noexcept;
+/// realloc or resize_in_place ("realloc", "resize_in_place") of a block
+/// that is already free.
+[[noreturn, gnu::cold, gnu::noinline]] void report_freed_block_use(const void* block, const char* operation) noexcept;
 /// An allocation found a free block whose link does not lead into its own
 /// segment: the block was freed twice (and handed out once since, which
 /// cleared its link) or written after it was freed.

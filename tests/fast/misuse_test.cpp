@@ -139,6 +139,46 @@ TEST(MisuseDeathTest, ABadLinkAtTheHeadOfTheFreeListIsReportedNotReplacedByTheLo
       "globalloc: double free of 0x[0-9a-f]+ \\(or a write after free into it\\) found in a later allocation");
 }
 
+TEST(MisuseDeathTest, ResizeInPlaceOfAFreedLargeBlock) {
+  // Growing it would take the free units after it for a block nobody owns.
+  EXPECT_DEATH(
+      {
+        void* keep = fast::allocate(300000, 16);
+        void* block = fast::allocate(300000, 16);
+        fast::deallocate(block);
+        sink = keep;
+        fast::resize_in_place(block, 600000);
+      },
+      "globalloc: resize of freed block 0x[0-9a-f]+ in resize_in_place");
+}
+
+TEST(MisuseDeathTest, ReallocOfAnInteriorPointer) {
+  EXPECT_DEATH(
+      {
+        auto* block = static_cast<char*>(fast::allocate(256, 16));
+        sink = fast::reallocate(block + 16, 512, 16);
+      },
+      "globalloc: free of invalid pointer 0x[0-9a-f]+ \\(not allocated by globalloc\\) in realloc");
+}
+
+TEST(Misuse, ReallocAndResizeOfLiveBlocksNeverTrip) {
+  // Live data that reads like a free-list link is not a freed block: the
+  // first word is the very link a free block of the page would hold.
+  for (const std::size_t size : {std::size_t{32}, std::size_t{3000}, std::size_t{100000}, std::size_t{3} << 20}) {
+    void* neighbours[4];
+    for (auto& neighbour : neighbours) neighbour = fast::allocate(size, 16);
+    auto* block = static_cast<std::uintptr_t*>(fast::allocate(size, 16));
+    const std::uintptr_t word = fast::segment_page_of(fast::segment_of(block), block)->encode(neighbours[0], block);
+    *block = word;
+    fast::resize_in_place(block, size);
+    block = static_cast<std::uintptr_t*>(fast::reallocate(block, size + size / 4, 16));
+    ASSERT_NE(block, nullptr);
+    EXPECT_EQ(*block, word) << size;
+    fast::deallocate(block);
+    for (void* neighbour : neighbours) fast::deallocate(neighbour);
+  }
+}
+
 TEST(MisuseDeathTest, DoubleFreeAfterTheBlockWasReusedAndFreedAgainIsNotConfused) {
   // A block freed, handed out again and freed once more is not a double free;
   // nor is a block whose first word the program never wrote.

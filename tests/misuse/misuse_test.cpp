@@ -100,6 +100,50 @@ TEST(MisuseDeathTest, WriteIntoTheLinkOfAFreedBlockIsCaughtWhenItIsReused) {
 }
 #endif
 
+// realloc of a freed block, in every build: the fast one checks the block
+// is live before it copies, keeps or grows it.
+TEST(MisuseDeathTest, ReallocOfAFreedBlock) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(100);
+        free_opaque(block);
+        void* moved = std::realloc(opaque(block), 200);
+        std::free(moved);
+      },
+      message("realloc of freed block", "realloc"));
+}
+
+TEST(MisuseDeathTest, ReallocOfAFreedBlockWithOtherFreesInBetween) {
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(100);
+        void* others[8];
+        for (auto& other : others) other = std::malloc(100);
+        free_opaque(block);
+        for (auto* other : others) free_opaque(other);
+        void* moved = std::realloc(opaque(block), 90);  // fits: a realloc that keeps the block
+        std::free(moved);
+      },
+      message("realloc of freed block", "realloc"));
+}
+
+TEST(MisuseDeathTest, ReallocOfAFreedLargeBlock) {
+  // Grown in place, a freed large block would take memory that is free.
+  for (const std::size_t size : {std::size_t{100000}, std::size_t{3} << 20}) {
+    EXPECT_DEATH(
+        {
+          void* keep = std::malloc(size);  // keeps the memory mapped after the free
+          void* block = std::malloc(size);
+          free_opaque(block);
+          void* moved = std::realloc(opaque(block), size * 2);
+          std::free(moved);
+          std::free(keep);
+        },
+        message("realloc of freed block", "realloc"))
+        << size << " bytes";
+  }
+}
+
 #ifdef GLOBALLOC_MISUSE_HARDENED
 
 TEST(MisuseDeathTest, DoubleFreeOfALargeBlock) {
@@ -316,17 +360,6 @@ TEST(MisuseDeathTest, WriteIntoAFreedBlockIsCaughtWhenItsThreadExits) {
         }).join();
       },
       message("write after free into block", "reuse after quarantine"));
-}
-
-TEST(MisuseDeathTest, ReallocOfAFreedBlock) {
-  EXPECT_DEATH(
-      {
-        void* block = std::malloc(100);
-        free_opaque(block);
-        void* moved = std::realloc(opaque(block), 200);
-        std::free(moved);
-      },
-      message("realloc of freed block", "realloc"));
 }
 
 TEST(MisuseDeathTest, LinearOverflowOfALargeBlockHitsTheGuardPage) {
