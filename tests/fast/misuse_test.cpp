@@ -43,6 +43,17 @@ constexpr std::size_t kPageTestSize = 7000;
 std::uintptr_t page_slot_of(const void* block) {
   return reinterpret_cast<std::uintptr_t>(block) >> 16;  // small pages are 64 KiB slots
 }
+
+void free_twice_from_another_thread(void* block) {
+  std::thread([block] {
+    fast::deallocate(block);
+    fast::deallocate(block);
+  }).join();
+}
+
+constexpr const char* kRemoteDoubleFree =
+    "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
+    "for its owner";
 }  // namespace
 
 TEST(MisuseDeathTest, DoubleFreeWithFreesInBetweenIsCaughtWhenItEmptiesTheCurrentPage) {
@@ -89,15 +100,10 @@ TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIsCaughtWhenTheOwnerTakesTheRem
   // itself, and taking the list in would never end.
   EXPECT_DEATH(
       {
-        void* block = fast::allocate(kPageTestSize, 16);
-        std::thread([block] {
-          fast::deallocate(block);
-          fast::deallocate(block);
-        }).join();
+        free_twice_from_another_thread(fast::allocate(kPageTestSize, 16));
         for (int i = 0; i < 20; ++i) sink = fast::allocate(kPageTestSize, 16);
       },
-      "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
-      "for its owner");
+      kRemoteDoubleFree);
 }
 
 TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIntoAFullPageIsCaught) {
@@ -108,15 +114,10 @@ TEST(MisuseDeathTest, DoubleFreeFromAnotherThreadIntoAFullPageIsCaught) {
       {
         void* blocks[20];
         for (auto& block : blocks) block = fast::allocate(kPageTestSize, 16);
-        void* victim = blocks[1];  // on the first page, full since the tenth allocation
-        std::thread([victim] {
-          fast::deallocate(victim);
-          fast::deallocate(victim);
-        }).join();
+        free_twice_from_another_thread(blocks[1]);  // on the first page, full since the tenth allocation
         for (int i = 0; i < 40; ++i) sink = fast::allocate(kPageTestSize, 16);
       },
-      "globalloc: double free found in free from another thread: block 0x[0-9a-f]+ was freed again while it waited "
-      "for its owner");
+      kRemoteDoubleFree);
 }
 
 TEST(MisuseDeathTest, ABadLinkAtTheHeadOfTheFreeListIsReportedNotReplacedByTheLocalFrees) {
