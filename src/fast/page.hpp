@@ -115,6 +115,7 @@ struct alignas(128) Page {
 };
 
 static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
+static_assert(offsetof(Page, free) == 0, "the sentinel's first word is `free`, a pointer (page_pop)");
 static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache line");
 
 /// Takes `block`, the head of the page's free list, off it. A free block's
