@@ -24,7 +24,7 @@ struct Mitigations {
   /// without knowing the page's key) scan the page's lists. A double free
   /// with other frees in between on the fast path is caught by the
   /// allocation that meets the block on the free list a second time
-  /// (page_take_head): handing a block out clears its link, so the second
+  /// (page_pop, page_hand_out): handing a block out clears its link, so the second
   /// time it decodes outside the segment, and the program aborts before the
   /// block is handed out twice. The extra free also throws off the page's
   /// count of blocks in use: a page counted empty is checked for a block

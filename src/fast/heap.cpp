@@ -674,7 +674,7 @@ void free_slow(Page* page, void* pointer) noexcept {
     page->owner_tag.store(tag, std::memory_order_relaxed);
   }
   if constexpr (Config::mitigations.detect_double_free) {
-    // The word a free block holds, as page_take_head tests it.
+    // The word a free block holds, as page_hand_out and page_pop test it.
     if (Page::is_relative_link(block->encoded_next ^ page->key)) check_double_free(page, pointer);
   }
   heap_free_local(heap, page, block);

@@ -118,20 +118,13 @@ static_assert(sizeof(Page) == 128, "page descriptors are indexed by shifting");
 static_assert(offsetof(Page, free) == 0, "the sentinel's first word is `free`, a pointer (page_pop)");
 static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache line");
 
-/// Takes `block`, the head of the page's free list, off it. A free block's
-/// link leads into its own segment (to a block or the sentinel); one that
-/// does not means the block was written after it was freed, or freed twice
-/// and handed out once since: taking a block clears its link, so a block
-/// that is on the list twice is caught the second time it comes up, before
-/// it is handed out again. A masked test of the link XOR-ed with the key
-/// (the link relative to the block) and a store to a cache line the load of
-/// the link brought in.
-[[gnu::always_inline]] inline void page_take_head(Page* page, Block* block) noexcept {
-  const std::uintptr_t relative = block->encoded_next ^ page->key;
-  if constexpr (Config::mitigations.detect_double_free) {
-    if (!Page::is_relative_link(relative)) [[unlikely]] report_corrupted_free_block(block);
-    block->encoded_next = 0;
-  }
+/// Unlinks `block`, the head of the page's free list, whose link relative
+/// to the block (`relative`) was checked: clears the link (with the check
+/// on), so that a block on the list twice is caught the second time it
+/// comes up, and counts the block out (`used`, and `allocated` for the
+/// statistics and the sampler).
+[[gnu::always_inline]] inline void page_unlink_head(Page* page, Block* block, std::uintptr_t relative) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) block->encoded_next = 0;
   Block* next = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(block));
   // The next block's line, for the next allocation of this class: a list
   // collected from frees long ago is cold, and the load of its link is the
@@ -139,16 +132,23 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
   // descriptor, already in cache).
   __builtin_prefetch(next);
   page->free = next;
-}
-
-/// Hands out the head of the page's free list, which must not be empty, and
-/// counts it (`used`, and `allocated` for the statistics and the sampler):
-/// the fast paths, the quick refill and the slow path all end here.
-[[gnu::always_inline]] inline Block* page_hand_out(Page* page) noexcept {
-  auto* block = static_cast<Block*>(page->free);
-  page_take_head(page, block);
   ++page->used;
   ++page->allocated;
+}
+
+/// Hands out the head of the page's free list, which must not be empty: the
+/// quick refill and the slow path end here. A free block's link leads into
+/// its own segment (to a block or the sentinel); one that does not means the
+/// block was written after it was freed, or freed twice and handed out once
+/// since. A masked test of the link XOR-ed with the key (the link relative
+/// to the block) and a store to a cache line the load of the link brought in.
+[[gnu::always_inline]] inline Block* page_hand_out(Page* page) noexcept {
+  auto* block = static_cast<Block*>(page->free);
+  const std::uintptr_t relative = block->encoded_next ^ page->key;
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (!Page::is_relative_link(relative)) [[unlikely]] report_corrupted_free_block(block);
+  }
+  page_unlink_head(page, block, relative);
   return block;
 }
 
@@ -183,31 +183,25 @@ bool page_has_free_block(const Page* page, const void* block) noexcept;
 /// For a page whose count says no block is in use: the first carved block
 /// whose first word does not read as a free-list link (handing a block out
 /// clears that word, and data reads as a link only by a 2^-42 chance, a
-/// pointer never), or
-/// null when every carved block does. Such a block is in use, so the count
+/// pointer never), or null when every carved block does. Such a block is in use, so the count
 /// went wrong by a double free that no list operation saw (one with other
 /// frees in between). Reads the blocks in address order, one word each,
 /// which the hardware prefetches, instead of following the lists.
 const Block* page_find_block_in_use(const Page* page) noexcept;
 
-/// The fast paths' pop: the head of the page's free list, counted as
-/// page_hand_out counts it, or null when the list is empty. With the
-/// double-free check on, one test covers both the empty list and a bad
-/// link: the sentinel's first word is `free` itself, a pointer, which never
-/// decodes to a link (page_key_bit), so the test of the link that the check
-/// needs anyway replaces the test for the sentinel. A null result then may
-/// also mean a bad link at the head; page_check_head tells them apart.
+/// The fast paths' pop: the head of the page's free list, handed out as by
+/// page_hand_out, or null when the list is empty. With the double-free
+/// check on, one test covers both the empty list and a bad link: the
+/// sentinel's first word is `free` itself, a pointer, which never decodes to
+/// a link (page_key_bit), so the test of the link that the check needs
+/// anyway replaces the test for the sentinel. A null result then may also
+/// mean a bad link at the head; page_check_head tells them apart.
 [[gnu::always_inline]] inline Block* page_pop(Page* page) noexcept {
   if constexpr (Config::mitigations.detect_double_free) {
     auto* block = static_cast<Block*>(page->free);
     const std::uintptr_t relative = block->encoded_next ^ page->key;
     if (!Page::is_relative_link(relative)) [[unlikely]] return nullptr;
-    block->encoded_next = 0;
-    Block* next = reinterpret_cast<Block*>(relative ^ reinterpret_cast<std::uintptr_t>(block));
-    __builtin_prefetch(next);  // as page_take_head
-    page->free = next;
-    ++page->used;
-    ++page->allocated;
+    page_unlink_head(page, block, relative);
     return block;
   } else {
     if (page->free == page->sentinel()) [[unlikely]] return nullptr;
