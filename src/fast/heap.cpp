@@ -18,6 +18,7 @@
 #include "fast/misuse.hpp"
 #include "fast/options.hpp"
 #include "fast/purge.hpp"
+#include "fast/purge_thread.hpp"
 #include "fast/remote_free.hpp"
 #include "fast/sampling.hpp"
 #include "fast/stats.hpp"
@@ -589,6 +590,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     if (heap == nullptr) return nullptr;
   }
   heap->quick_refills = quick_refills_per_slow_path;
+  purge_thread_start_if_wanted();
   if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
   heap_maybe_purge(heap);
   maybe_retire_idle_current_pages(heap);
@@ -636,6 +638,8 @@ void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept {
   }
   queue_remove(heap->queues[page->size_class], page);
   release_page(heap, page);
+  // No lock held and the heap consistent: where the purge thread may start.
+  purge_thread_start_if_wanted();
 }
 
 void free_slow(Page* page, void* pointer) noexcept {
@@ -846,6 +850,7 @@ void heap_release_thread() noexcept {
     }
     count(counters.segments_abandoned, 1);
     segment->abandoned_ms = platform::monotonic_milliseconds();
+    purge_thread_note_pending();
     LockGuard guard(abandoned_lock);
     segment->next = abandoned;
     abandoned = segment;
@@ -902,6 +907,51 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
   }
 }
 
+void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept {
+  Segment* list;
+  {
+    LockGuard guard(abandoned_lock);
+    list = abandoned;
+    abandoned = nullptr;
+  }
+  // The list goes back in its order (the longest-waiting last, as
+  // heap_adopt_idle_abandoned expects), less the segments released.
+  Segment* keep = nullptr;
+  Segment** keep_end = &keep;
+  while (list != nullptr) {
+    Segment* segment = list;
+    list = segment->next;
+    if (force || segment->abandoned_ms + delay_ms <= now_ms) {
+      for (unsigned index = 0; index < segment->page_count; ++index) {
+        Page* page = &segment->pages[index];
+        if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
+        page_collect_remote(page);
+        publish_page(nullptr, page);
+        if (page->used == 0) {
+          check_no_block_in_use(page);
+          segment_return_page(segment, page);
+        }
+      }
+      if (segment->used_pages == 0) {
+        count(counters.segments_abandoned, -1);
+        segment_release(segment);
+        continue;
+      }
+      segment_purge_pages(segment, 0, true);
+    }
+    segment->next = nullptr;
+    *keep_end = segment;
+    keep_end = &segment->next;
+  }
+  if (keep != nullptr) {
+    // Behind the segments abandoned meanwhile, which have waited less.
+    LockGuard guard(abandoned_lock);
+    Segment** end = &abandoned;
+    while (*end != nullptr) end = &(*end)->next;
+    *end = keep;
+  }
+}
+
 void heap_purge_all() noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap != &empty_heap) {
@@ -927,45 +977,7 @@ void heap_purge_all() noexcept {
     }
     heap_purge_free_blocks(heap, true);
   }
-  // Abandoned segments: take in their remote frees, return what is empty.
-  {
-    Segment* list;
-    {
-      LockGuard guard(abandoned_lock);
-      list = abandoned;
-      abandoned = nullptr;
-    }
-    Segment* keep = nullptr;
-    while (list != nullptr) {
-      Segment* segment = list;
-      list = segment->next;
-      for (unsigned index = 0; index < segment->page_count; ++index) {
-        Page* page = &segment->pages[index];
-        if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
-        page_collect_remote(page);
-        publish_page(nullptr, page);
-        if (page->used == 0) {
-          check_no_block_in_use(page);
-          segment_return_page(segment, page);
-        }
-      }
-      if (segment->used_pages == 0) {
-        count(counters.segments_abandoned, -1);
-        segment_release(segment);
-        continue;
-      }
-      segment_purge_pages(segment, 0, true);
-      segment->next = keep;
-      keep = segment;
-    }
-    if (keep != nullptr) {
-      LockGuard guard(abandoned_lock);
-      Segment* tail = keep;
-      while (tail->next != nullptr) tail = tail->next;
-      tail->next = abandoned;
-      abandoned = keep;
-    }
-  }
+  purge_abandoned(0, 0, true);
   large_purge(0, true);
   segment_cache_purge(0, true);
 }
@@ -1010,6 +1022,7 @@ void heap_fork_child() noexcept {
   // stay as they are: their blocks can still be freed (as remote frees).
   segment_cache_reset_lock();
   large_fork_child();
+  purge_thread_fork_child();
   abandoned_lock.reset();
   pool_lock.reset();
 }

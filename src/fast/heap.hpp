@@ -172,6 +172,12 @@ void heap_purge_all() noexcept;
 /// thread ran short of pages or purge() was called. Called by heap_maybe_purge.
 void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
 
+/// The segments finished threads left behind that waited `delay_ms` (all
+/// of them with `force`): takes in their remote frees, returns their empty
+/// pages, releases the segments left empty and purges the free pages of the
+/// others, which stay on the list. purge() and the purge thread call it.
+void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept;
+
 /// Process set-up (options, exit hook, fork hooks); idempotent.
 void process_init() noexcept;
 

@@ -12,6 +12,9 @@ void set_purge_delay_ms(long delay_ms) noexcept { options::set(options::Option::
 
 long purge_delay_ms() noexcept { return options::value(options::Option::purge_delay_ms); }
 
+bool purge_thread_enabled() noexcept { return options::value(options::Option::purge_thread) != 0; }
+void set_purge_thread_enabled(bool enabled) noexcept { options::set(options::Option::purge_thread, enabled ? 1 : 0); }
+
 bool huge_pages_enabled() noexcept { return options::value(options::Option::huge_pages) != 0; }
 bool huge_pages_for_small_blocks() noexcept { return options::value(options::Option::huge_pages) == 2; }
 

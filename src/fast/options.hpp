@@ -12,6 +12,9 @@ long purge_delay_ms() noexcept;
 
 /// Whether blocks with a mapping of their own (huge blocks) ask the OS for
 /// transparent huge pages (option huge_pages, on by default).
+bool purge_thread_enabled() noexcept;
+void set_purge_thread_enabled(bool enabled) noexcept;
+
 bool huge_pages_enabled() noexcept;
 /// Whether the segments of small and medium pages ask for them too
 /// (huge_pages=2): fewer TLB misses for many scattered blocks, at the cost of

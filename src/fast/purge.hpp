@@ -1,7 +1,8 @@
 // Delayed purging: free pages keep their memory for purge_delay_ms (a page
 // freed and soon reused costs no page faults), then their memory goes back to
-// the OS. There is no background thread: the check runs on allocation slow
-// paths, at most a few times per delay, and purge() forces it.
+// the OS. The check runs on allocation slow paths, at most a few times per
+// delay, and purge() forces it; the purge thread (purge_thread.hpp) does the
+// part every thread shares when no thread calls the allocator.
 #pragma once
 
 #include "fast/heap.hpp"

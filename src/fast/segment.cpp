@@ -7,6 +7,7 @@
 
 #include "fast/lock.hpp"
 #include "fast/options.hpp"
+#include "fast/purge_thread.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
 #include "platform/memory_protection.hpp"
@@ -199,6 +200,7 @@ void segment_release(Segment* segment) noexcept {
       cache_head = segment;
       ++cache_count;
       count(counters.segments_cached, 1);
+      if (segment->touched_end > segment_header_size) purge_thread_note_pending();
       return;
     }
   }

@@ -21,6 +21,7 @@ enum class Option : unsigned {
   prof_at_exit,
   prof_top,
   huge_pages,
+  purge_thread,
   count
 };
 

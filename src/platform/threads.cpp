@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -44,6 +46,29 @@ bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction 
   int expected = 0;
   if (!fork_hooks_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return true;
   return ::pthread_atfork(prepare, parent, child) == 0;
+}
+
+bool start_background_thread(void* (*function)(void*), void* argument) noexcept {
+  pthread_attr_t attributes;
+  if (::pthread_attr_init(&attributes) != 0) return false;
+  ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  ::pthread_attr_setstacksize(&attributes, 64 * 1024);
+  // The new thread inherits the signal mask in force here: all blocked.
+  sigset_t all;
+  sigset_t saved;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pthread_t thread;
+  const bool started = ::pthread_create(&thread, &attributes, function, argument) == 0;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  ::pthread_attr_destroy(&attributes);
+  return started;
+}
+
+void sleep_milliseconds(unsigned long milliseconds) noexcept {
+  timespec wait{static_cast<time_t>(milliseconds / 1000), static_cast<long>(milliseconds % 1000) * 1000000L};
+  while (::nanosleep(&wait, &wait) != 0) {
+  }
 }
 
 void yield_processor() noexcept { ::sched_yield(); }

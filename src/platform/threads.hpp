@@ -22,6 +22,15 @@ void arm_thread_exit(void* value) noexcept;
 /// parent and child after it in each process.
 bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction child) noexcept;
 
+/// Starts a detached thread running `function(argument)` with every signal
+/// blocked (it must not take the program's signals). False when the OS
+/// refused. Creating a thread may allocate: call it with no allocator lock
+/// held.
+bool start_background_thread(void* (*function)(void*), void* argument) noexcept;
+
+/// Sleeps the calling thread for about `milliseconds`.
+void sleep_milliseconds(unsigned long milliseconds) noexcept;
+
 /// Lets another thread run (used by spin locks that wait too long).
 void yield_processor() noexcept;
 

@@ -1,0 +1,30 @@
+// The purge thread: memory that waits for the purge delay where every thread
+// can reach it (the segment cache, the large segments, the segments of
+// exited threads) goes back to the OS when its delay is over even if no
+// thread calls the allocator again, so a program that frees most of its
+// memory and then idles shrinks (issue #3). One detached thread per process,
+// started the first time a page falls free, then asleep between checks a
+// quarter of the delay apart; after a whole delay with nothing new it checks
+// once a second. It takes only what the shared locks guard, never a thread
+// heap's own pages. Option purge_thread=0 turns it off.
+#pragma once
+
+namespace globalloc::fast {
+
+/// Memory now waits for the delay in a shared place (a segment went to the
+/// cache): the thread, when it runs, goes on checking. May be called with
+/// allocator locks held; it only sets flags.
+void purge_thread_note_pending() noexcept;
+
+/// Starts the thread if memory waits and it is not running (and the option
+/// and a positive delay allow it). Creating a thread allocates: call it
+/// only where no allocator lock is held and the calling heap is consistent.
+void purge_thread_start_if_wanted() noexcept;
+
+/// After fork, in the child: the thread did not come along.
+void purge_thread_fork_child() noexcept;
+
+/// Whether the thread was started in this process (tests).
+bool purge_thread_running() noexcept;
+
+}  // namespace globalloc::fast
