@@ -638,8 +638,9 @@ void heap_page_emptied(ThreadHeap* heap, Page* page) noexcept {
   }
   queue_remove(heap->queues[page->size_class], page);
   release_page(heap, page);
-  // No lock held and the heap consistent: where the purge thread may start.
-  purge_thread_start_if_wanted();
+  // No lock held and the heap consistent: where the purge thread may start
+  // (creating it allocates), unless the thread is taking its heap down.
+  if (heap->delayed_free.load(std::memory_order_relaxed) != delayed_free_closed) purge_thread_start_if_wanted();
 }
 
 void free_slow(Page* page, void* pointer) noexcept {
