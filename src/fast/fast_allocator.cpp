@@ -248,9 +248,7 @@ bool owns(const void* block) noexcept {
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
   if (!page->in_use) return false;
   if (!is_small_kind(segment)) return block == page->area;
-  const auto address = reinterpret_cast<std::uintptr_t>(block);
-  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
-  return address >= area && page_is_block_start(page, address) && (address - area) / page->block_size < page->capacity.load(std::memory_order_relaxed);
+  return page_has_carved_block_at(page, reinterpret_cast<std::uintptr_t>(block));
 }
 
 namespace {
@@ -275,13 +273,9 @@ namespace {
     if (address != area) report_invalid_free(block, operation);
     return;
   }
-  if (address < area || !page_is_block_start(page, address) ||
-      (address - area) / page->block_size >= page->capacity.load(std::memory_order_relaxed)) {
-    report_invalid_free(block, operation);
-  }
+  if (!page_has_carved_block_at(page, address)) report_invalid_free(block, operation);
   if constexpr (Config::mitigations.detect_double_free) {
-    if (Page::is_relative_link(static_cast<const Block*>(block)->encoded_next ^ page->key) &&
-        page->owner.load(std::memory_order_relaxed) == thread_heap && page_has_free_block(page, block)) {
+    if (page->owner.load(std::memory_order_relaxed) == thread_heap && page_block_is_free(page, block)) {
       report_freed_block_use(block, operation);
     }
   }

@@ -270,22 +270,9 @@ void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
   segment->prev = last;
 }
 
-/// A block page whose count says every block is free: checks that none is
-/// still in use before its memory may serve anything else, which would
-/// hand the live block's bytes to another owner (page_find_block_in_use).
-void check_no_block_in_use(const Page* page) noexcept {
-  if constexpr (Config::mitigations.detect_double_free) {
-    if (page->size_class == large_page_class) return;
-    if (const Block* in_use = page_find_block_in_use(page)) [[unlikely]] {
-      report_double_free_found(in_use, DoubleFreeEvidence::block_in_use_in_free_page);
-    }
-  }
-}
-
 /// A page with no blocks left goes back to its segment; an empty segment to
 /// the cache. True when the segment went too (it may be unmapped).
 bool release_page(ThreadHeap* heap, Page* page) noexcept {
-  check_no_block_in_use(page);
   publish_page(heap, page);
   add_owned(heap->page_count, std::int64_t{-1});
   Segment* segment = segment_of(page);
@@ -658,8 +645,7 @@ void free_slow(Page* page, void* pointer) noexcept {
     if constexpr (Config::mitigations.detect_double_free) report_double_free(pointer, "free");
     return;
   }
-  if (!page->in_use || address < reinterpret_cast<std::uintptr_t>(page->area) || !page_is_block_start(page, address) ||
-      (address - reinterpret_cast<std::uintptr_t>(page->area)) / page->block_size >= page->capacity.load(std::memory_order_relaxed)) {
+  if (!page->in_use || !page_has_carved_block_at(page, address)) {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
     return;
   }
@@ -679,8 +665,7 @@ void free_slow(Page* page, void* pointer) noexcept {
     page->owner_tag.store(tag, std::memory_order_relaxed);
   }
   if constexpr (Config::mitigations.detect_double_free) {
-    // The word a free block holds, as page_hand_out and page_pop test it.
-    if (Page::is_relative_link(block->encoded_next ^ page->key)) check_double_free(page, pointer);
+    if (page_block_is_free(page, block)) report_double_free(pointer, "free");
   }
   heap_free_local(heap, page, block);
 }
@@ -928,10 +913,7 @@ void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
         if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
         page_collect_remote(page);
         publish_page(nullptr, page);
-        if (page->used == 0) {
-          check_no_block_in_use(page);
-          segment_return_page(segment, page);
-        }
+        if (page->used == 0) segment_return_page(segment, page);
       }
       if (segment->used_pages == 0) {
         count(counters.segments_abandoned, -1);

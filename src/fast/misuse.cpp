@@ -5,7 +5,6 @@
 //   globalloc: double free found ... (from a page's counts: report_double_free_found)
 #include "fast/misuse.hpp"
 
-#include "fast/page.hpp"
 #include "platform/fatal.hpp"
 
 namespace globalloc::fast {
@@ -69,10 +68,6 @@ void report_double_free_found(const void* block, DoubleFreeEvidence evidence) no
                                " was freed again while it waited for its owner");
   }
   platform::fatal_error_at("globalloc: double free found at ", address, "");
-}
-
-void check_double_free(const Page* page, const void* block) noexcept {
-  if (page_has_free_block(page, block)) report_double_free(block, "free");
 }
 
 }  // namespace globalloc::fast

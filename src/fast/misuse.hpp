@@ -36,10 +36,4 @@ enum class DoubleFreeEvidence {
 [[noreturn, gnu::cold, gnu::noinline]] void report_double_free_found(const void* block,
                                                                       DoubleFreeEvidence evidence) noexcept;
 
-struct Page;
-/// The block's first word looks like a free-list link: reports a double free
-/// when the block is on one of the page's owner-side lists (free or
-/// local_free), returns otherwise.
-[[gnu::cold, gnu::noinline]] void check_double_free(const Page* page, const void* block) noexcept;
-
 }  // namespace globalloc::fast

@@ -176,9 +176,27 @@ inline void page_collect_local(Page* page) noexcept {
   return offset * page->divisor_magic < page->divisor_magic;
 }
 
+/// True when `address` is the start of a block the page has carved (one it
+/// may have handed out): what free, realloc and owns() accept.
+inline bool page_has_carved_block_at(const Page* page, std::uintptr_t address) noexcept {
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  return address >= area && page_is_block_start(page, address) &&
+         (address - area) / page->block_size < page->capacity.load(std::memory_order_relaxed);
+}
+
 /// True when the block lies on one of the page's owner-side free lists
 /// (free or local_free); walks at most `capacity` links of each.
 bool page_has_free_block(const Page* page, const void* block) noexcept;
+
+/// True when a carved block of a page the caller owns is free: its first
+/// word reads as a link (what a free block holds, as page_pop and
+/// page_hand_out test it; live data almost never does), confirmed by the
+/// scan of the page's lists. The misuse checks of free's and realloc's slow
+/// paths.
+inline bool page_block_is_free(const Page* page, const void* block) noexcept {
+  return Page::is_relative_link(static_cast<const Block*>(block)->encoded_next ^ page->key) &&
+         page_has_free_block(page, block);
+}
 
 /// For a page whose count says no block is in use: the first carved block
 /// whose first word does not read as a free-list link (handing a block out

@@ -306,6 +306,14 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
     count(counters.large_blocks, -1);
     count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
   } else {
+    // Its count says every block is free. A block still in use (the count
+    // went wrong by a double free no list operation saw) would hand its
+    // bytes to the next page set up here: stop first.
+    if constexpr (Config::mitigations.detect_double_free) {
+      if (const Block* in_use = page_find_block_in_use(page)) [[unlikely]] {
+        report_double_free_found(in_use, DoubleFreeEvidence::block_in_use_in_free_page);
+      }
+    }
     count(counters.class_pages[page->size_class], -1);
   }
   page->in_use = false;

@@ -19,6 +19,7 @@
 #include "fast/page.hpp"
 #include "fast/segment.hpp"
 #include "globalloc/fast_allocator.hpp"
+#include "test_random.hpp"
 
 using namespace globalloc;
 
@@ -29,16 +30,7 @@ constexpr int kCorruptedBeforeMisuse = 3;  ///< a live block's contents changed 
 constexpr int kHandedOutTwice = 5;         ///< an allocation returned a block that is live
 constexpr int kNoMisuse = 6;               ///< the chosen block was not free on its page's lists
 
-struct Random {
-  std::uint64_t state;
-  std::uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-  std::size_t below(std::size_t bound) { return static_cast<std::size_t>(next() % bound); }
-};
+using Random = globalloc::testing::XorShift;
 
 std::size_t random_size(Random& random) {
   switch (random.below(16)) {

@@ -9,20 +9,13 @@
 #include <vector>
 
 #include "globalloc/fast_allocator.hpp"
+#include "test_random.hpp"
 
 using namespace globalloc;
 
 namespace {
 
-struct Random {
-  std::uint64_t state;
-  std::uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-};
+using Random = globalloc::testing::XorShift;
 
 struct Slot {
   std::atomic<unsigned char*> block{nullptr};
