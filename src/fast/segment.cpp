@@ -91,11 +91,12 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
     LockGuard guard(cache_lock);
     if (cache_head != nullptr) {
       Segment** pick = &cache_head;
-      if (want_touched > segment_header_size && cache_head->touched_end < want_touched) {
-        // A large block: the segment that saves the most page faults.
+      const std::size_t enough = want_touched > segment_header_size ? want_touched : segment_size;
+      if (cache_head->touched_end < enough) {
+        // The segment that saves the most page faults.
         for (Segment** link = &cache_head->next; *link != nullptr; link = &(*link)->next) {
           if ((*link)->touched_end > (*pick)->touched_end) pick = link;
-          if ((*pick)->touched_end >= want_touched) break;
+          if ((*pick)->touched_end >= enough) break;
         }
       }
       segment = *pick;

@@ -115,8 +115,8 @@ inline void segment_list_remove(Segment*& head, Segment* segment) noexcept {
 /// A segment of `kind` (heap or large) from the cache or the OS, its
 /// pages all free and registered in the segment map. Null when out of memory.
 /// `want_touched`: bytes from the header the caller will use at once; the
-/// cache prefers a segment whose resident part already covers them (no page
-/// faults), else the most resident one.
+/// cache prefers the first segment whose resident part already covers them
+/// (no page faults), else the most resident one (with 0: the most resident).
 Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcept;
 
 /// Huge mappings whose block was freed are kept (bounded, purged after the
