@@ -278,6 +278,7 @@ bool release_page(ThreadHeap* heap, Page* page) noexcept {
   Segment* segment = segment_of(page);
   Segment*& head = heap->segments;
   const bool was_full = segment->free_pages == 0;
+  OwnSlotsGuard guard(heap);
   segment_return_page(segment, page);
   if (segment->used_pages == 0) {
     segment_list_remove(head, segment);
@@ -357,15 +358,21 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
 /// took off the abandoned list.
 void adopt_segment(ThreadHeap* heap, Segment* segment) noexcept {
   count(counters.segments_abandoned, -1);
-  segment->owner = heap;
-  segment_list_push_front(heap->segments, segment);
+  {
+    OwnSlotsGuard guard(heap);
+    segment->owner = heap;
+    segment_list_push_front(heap->segments, segment);
+  }
   // Its pages become ours: collect what other threads freed into them.
   for (unsigned index = 0; index < segment->page_count; ++index) {
     Page* page = &segment->pages[index];
     if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
     if (adopt_page(heap, page)) return;  // released along with its last page
   }
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+  if (segment->free_pages == 0) {
+    OwnSlotsGuard guard(heap);
+    segment_list_move_to_back(heap->segments, segment);
+  }
 }
 
 /// Takes over a segment a finished thread left behind. False when none.
@@ -400,29 +407,46 @@ Segment* find_span(ThreadHeap* heap, unsigned slots, SpanChoice* best) noexcept 
   return segment;
 }
 
-/// A segment from the cache or the OS (the most resident one when the caller
-/// will touch `want_touched` bytes at once), owned by the heap from now on.
-Segment* acquire_heap_segment(ThreadHeap* heap, std::size_t want_touched) noexcept {
+/// A span of `slots` free slots of the heap's segments, taken as a page (in
+/// the segment that needs the fewest page faults; `choice` says where); null
+/// when none has room.
+Page* take_span_of_own_segments(ThreadHeap* heap, unsigned slots, SpanChoice* choice) noexcept {
+  OwnSlotsGuard guard(heap);
+  Segment* segment = find_span(heap, slots, choice);
+  if (segment == nullptr) return nullptr;
+  Page* page = segment_take_span(segment, choice->first, slots);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+  return page;
+}
+
+/// The same in a segment from the cache or the OS (the most resident one
+/// when the caller will touch `want_touched` bytes at once), owned by the
+/// heap from now on. Null when out of memory.
+Page* take_span_of_new_segment(ThreadHeap* heap, unsigned slots, std::size_t want_touched,
+                               SpanChoice* choice) noexcept {
   Segment* segment = segment_acquire(SegmentKind::heap, want_touched);
   if (segment == nullptr) return nullptr;
+  OwnSlotsGuard guard(heap);
   segment->owner = heap;
   segment_list_push_front(heap->segments, segment);
-  return segment;
+  *choice = segment_choose_span(segment, slots);
+  Page* page = segment_take_span(segment, choice->first, slots);
+  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+  return page;
 }
 
 /// Adds a page for `size_class` to the heap: free slots of one of its
 /// segments, or of an adopted segment, or of a new one. False when out of memory.
 bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
-  SpanChoice best;
-  Segment* segment = find_span(heap, slots, &best);
-  Page* page = segment != nullptr ? segment_take_span(segment, best.first, slots) : nullptr;
+  SpanChoice choice;
+  Page* page = take_span_of_own_segments(heap, slots, &choice);
   if (page == nullptr) {
     if (adopt_abandoned(heap)) return true;  // the caller looks at the queues again
-    segment = acquire_heap_segment(heap, 0);
-    if (segment == nullptr) return false;
-    page = segment_take_page(segment, slots);
+    page = take_span_of_new_segment(heap, slots, 0, &choice);
+    if (page == nullptr) return false;
   }
+  Segment* segment = segment_of(page);
   std::size_t bytes = 0;
   char* area = segment_page_area(segment, page, &bytes);
   page_init(page, area, bytes, size_class, page_key(page));
@@ -430,7 +454,6 @@ bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
   count(counters.class_pages[size_class], 1);
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   queue_push_front(heap->queues[size_class], page);
   // A new page goes in front: the old current page (if any) loses first place.
   Page* old = heap->current[size_class];
@@ -679,16 +702,16 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (heap == nullptr) return nullptr;
   }
   SpanChoice choice;
-  Segment* segment = find_span(heap, slots, &choice);
+  Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
   // (as add_page does): its free slots are as good as ours.
-  if (segment == nullptr && adopt_abandoned(heap)) segment = find_span(heap, slots, &choice);
-  if (segment == nullptr) {
-    segment = acquire_heap_segment(heap, segment_header_size + (std::size_t{slots} << Config::small_page_shift));
-    if (segment == nullptr) return nullptr;
-    choice = segment_choose_span(segment, slots);
+  if (page == nullptr && adopt_abandoned(heap)) page = take_span_of_own_segments(heap, slots, &choice);
+  if (page == nullptr) {
+    const std::size_t touched = segment_header_size + (std::size_t{slots} << Config::small_page_shift);
+    page = take_span_of_new_segment(heap, slots, touched, &choice);
+    if (page == nullptr) return nullptr;
   }
-  Page* page = segment_take_span(segment, choice.first, slots);
+  Segment* segment = segment_of(page);
   char* block = reinterpret_cast<char*>(segment) + (std::size_t{choice.first} << Config::small_page_shift);
   // The usable size is what usable_size_for predicts for large blocks (whole
   // OS pages), not the whole span.
@@ -717,7 +740,6 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | owner_tag_full, std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
   queue_push_back(heap->full, page);
-  if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   count(counters.large_blocks, 1);
   count(counters.large_bytes, static_cast<std::int64_t>(usable));
   // Slots that were never touched (or were purged) read as zeros already.
@@ -728,10 +750,14 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
 std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept {
   const std::size_t old = page->block_size;
   if (rounded <= old || rounded > large_block_max) return old;  // shrinking keeps the span
-  if (page->owner.load(std::memory_order_relaxed) != thread_heap) return old;  // only the owner changes its slots
+  ThreadHeap* heap = thread_heap;
+  if (page->owner.load(std::memory_order_relaxed) != heap) return old;  // only the owner changes its slots
   const unsigned slots = static_cast<unsigned>((rounded + small_page_size - 1) >> Config::small_page_shift);
   Segment* segment = segment_of(page);
-  if (!segment_grow_span(segment, page, slots)) return old;
+  {
+    OwnSlotsGuard guard(heap);
+    if (!segment_grow_span(segment, page, slots)) return old;
+  }
   page->block_size = rounded;
   page->divisor_magic = UINT64_MAX / rounded + 1;
   count(counters.large_bytes, static_cast<std::int64_t>(rounded - old));
@@ -826,9 +852,14 @@ void heap_release_thread() noexcept {
     queue_remove(heap->full, page);
     abandon_page(heap, page);
   }
-  while (heap->segments != nullptr) {
-    Segment* segment = heap->segments;
-    segment_list_remove(heap->segments, segment);
+  for (;;) {
+    Segment* segment;
+    {
+      OwnSlotsGuard guard(heap);
+      segment = heap->segments;
+      if (segment == nullptr) break;
+      segment_list_remove(heap->segments, segment);
+    }
     segment->owner = nullptr;
     if (segment->used_pages == 0) {
       segment_release(segment);
@@ -955,14 +986,40 @@ void heap_purge_all() noexcept {
       }
       set_current(heap, size_class);
     }
-    for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
-      segment_purge_pages(segment, 0, true);
+    {
+      OwnSlotsGuard guard(heap);
+      for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+        segment_purge_pages(segment, 0, true);
+      }
     }
     heap_purge_free_blocks(heap, true);
   }
   purge_abandoned(0, 0, true);
   large_purge(0, true);
   segment_cache_purge(0, true);
+}
+
+bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
+  bool changed = false;
+  // The pool lock keeps each heap from being handed to a new thread (which
+  // rebuilds it, its lock included) while its slots are purged, and makes
+  // the fork handlers wait until no heap's lock is held here.
+  LockGuard guard(pool_lock);
+  for (ThreadHeap* heap = all_heaps; heap != nullptr; heap = heap->all_next) {
+    if (!heap->in_use || !heap->slots_lock.try_lock()) continue;  // an owner at its slots is not idle
+    if (heap->slot_changes != heap->slot_changes_seen) {
+      heap->slot_changes_seen = heap->slot_changes;
+      heap->slots_quiet_since_ms = now_ms;
+      changed = true;
+    } else if (now_ms - heap->slots_quiet_since_ms >= delay_ms) {
+      // No slot fell free since the count last moved, a delay ago or more.
+      for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+        if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, true);
+      }
+    }
+    heap->slots_lock.unlock();
+  }
+  return changed;
 }
 
 // ---- process -------------------------------------------------------------------------

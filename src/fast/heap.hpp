@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fast/lock.hpp"
 #include "fast/page.hpp"
 #include "fast/segment.hpp"
 #include "fast/size_classes.hpp"
@@ -41,6 +42,19 @@ struct ThreadHeap {
   /// stack (links are raw pointers in the blocks' first words).
   std::atomic<std::uintptr_t> delayed_free;
   Segment* segments;  ///< owned segments (small and medium pages), those with free slots first
+  /// Guards `segments` (the list) and the slot state of its segments (free,
+  /// dirty and expiring slots, the purge deadline) against the purge thread,
+  /// which purges the free slots of a heap whose thread stopped calling the
+  /// allocator. The owner takes it only where it takes or returns slots, on
+  /// slow paths, and never calls out while holding it.
+  SpinLock slots_lock;
+  /// Changes the owner made under slots_lock (OwnSlotsGuard): the purge
+  /// thread leaves a heap alone while the count moves, and purges it once
+  /// the count stood still for a whole delay. The two fields after it are
+  /// the purge thread's own (written by it alone, under the lock).
+  std::uint64_t slot_changes;
+  std::uint64_t slot_changes_seen;
+  std::uint64_t slots_quiet_since_ms;
   /// Slow paths until the next look for idle empty current pages, and what
   /// each class's current page had handed out at the last look.
   std::uint32_t retire_countdown;
@@ -74,13 +88,24 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, slots_lock{}, slot_changes{0}, slot_changes_seen{0}, slots_quiet_since_ms{0}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
         key_seed{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;
     for (auto& entry : natural) entry = empty_page;
     for (auto& entry : current) entry = empty_page;
   }
+};
+
+/// The owner's hold on its heap's slots (ThreadHeap::slots_lock) for one
+/// change: taking or returning slots, changing its segment list, its own
+/// purge check. Counts the change, so the purge thread sees the heap busy.
+class OwnSlotsGuard {
+ public:
+  explicit OwnSlotsGuard(ThreadHeap* heap) noexcept : guard_(heap->slots_lock) { ++heap->slot_changes; }
+
+ private:
+  LockGuard guard_;
 };
 
 /// The page with no blocks that every empty slot points to.
@@ -177,6 +202,16 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
 /// pages, releases the segments left empty and purges the free pages of the
 /// others, which stay on the list. purge() and the purge thread call it.
 void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept;
+
+/// The purge thread's look at live threads' heaps: purges every free slot
+/// of the segments of a heap whose owner made no change to its slots for
+/// `delay_ms` (a thread that stopped calling the allocator, or calls only
+/// its fast paths), so each of those slots has been free that long. A heap
+/// whose owner is busy with its slots is left to the owner's own purge
+/// checks: purging what it is about to take again would cost page faults.
+/// Its pages stay as they are. True when some heap's slots changed since
+/// the last call (it may go quiet next).
+bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
 
 /// Process set-up (options, exit hook, fork hooks); idempotent.
 void process_init() noexcept;

@@ -2,6 +2,7 @@
 // pages inside free blocks.
 #include "fast/purge.hpp"
 
+#include "fast/heap.hpp"
 #include "fast/large.hpp"
 #include "fast/options.hpp"
 #include "fast/stats.hpp"
@@ -107,8 +108,11 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
   heap->next_purge_check_ms = now + step;
   // First, so that the slots an adopted segment freed long ago go below.
   heap_adopt_idle_abandoned(heap, now, static_cast<std::uint64_t>(delay));
-  for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
-    if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
+  {
+    OwnSlotsGuard guard(heap);
+    for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+      if (segment->dirty_pages != 0) segment_purge_pages(segment, now, false);
+    }
   }
   heap_purge_free_blocks(heap, false);
   large_purge(now, false);

@@ -21,6 +21,8 @@ std::atomic<State> state{State::not_started};
 /// Set when memory starts to wait in a shared place; the thread clears it
 /// at each check, so it knows whether anything new came.
 std::atomic<bool> pending{false};
+/// Set when a free slot first waits for its delay (purge_thread_note_slots_freed).
+std::atomic<bool> slots_freed{false};
 
 /// Checks after the last news before the thread slows to one a second: a
 /// whole delay and a step more, so that the last memory's deadline passed.
@@ -44,17 +46,28 @@ void* purge_thread_main(void*) {
     segment_cache_purge(now, false);
     large_purge(now, false);
     purge_abandoned(now, static_cast<std::uint64_t>(delay), false);
+    // A heap whose slots changed since the last look may go quiet next:
+    // news, so that its purge comes a delay after, not a second later.
+    if (purge_idle_heaps(now, static_cast<std::uint64_t>(delay))) quiet_checks = 0;
   }
   return nullptr;
 }
 
 }  // namespace
 
-void purge_thread_note_pending() noexcept { pending.store(true, std::memory_order_release); }
+void purge_thread_note_pending() noexcept {
+  // Looked at first: every thread returning pages calls this, and a store
+  // each time would bounce the flag's cache line between them.
+  if (!pending.load(std::memory_order_relaxed)) pending.store(true, std::memory_order_release);
+}
+
+void purge_thread_note_slots_freed() noexcept {
+  if (!slots_freed.load(std::memory_order_relaxed)) slots_freed.store(true, std::memory_order_relaxed);
+}
 
 void purge_thread_start_if_wanted() noexcept {
   if (state.load(std::memory_order_relaxed) != State::not_started) return;
-  if (!pending.load(std::memory_order_relaxed) || !purge_thread_enabled() || purge_delay_ms() <= 0) return;
+  if ((!pending.load(std::memory_order_relaxed) && !slots_freed.load(std::memory_order_relaxed)) || !purge_thread_enabled() || purge_delay_ms() <= 0) return;
   State expected = State::not_started;
   if (!state.compare_exchange_strong(expected, State::running, std::memory_order_acq_rel)) return;
   if (!platform::start_background_thread(purge_thread_main, nullptr)) {

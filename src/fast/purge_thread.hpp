@@ -1,20 +1,28 @@
 // The purge thread: memory that waits for the purge delay where every thread
 // can reach it (the segment cache, the large segments, the segments of
-// exited threads) goes back to the OS when its delay is over even if no
-// thread calls the allocator again, so a program that frees most of its
-// memory and then idles shrinks (issue #3). One detached thread per process,
-// started the first time a page falls free, then asleep between checks a
-// quarter of the delay apart; after a whole delay with nothing new it checks
-// once a second. It takes only what the shared locks guard, never a thread
-// heap's own pages. Option purge_thread=0 turns it off.
+// exited threads), and the free slots of the segments of a thread that
+// stopped calling the allocator (under that heap's slot lock), go back to
+// the OS when their delay is over even if no thread calls the allocator
+// again, so a program that frees most of its memory and then idles shrinks
+// (issue #3). One detached thread per process, started the first time
+// memory waits for the delay, then asleep between checks a quarter of the
+// delay apart; after a whole delay with nothing new it checks once a
+// second. It never touches a page in use (a thread's empty current pages
+// included): the fast paths change those without a lock. Option
+// purge_thread=0 turns it off.
 #pragma once
 
 namespace globalloc::fast {
 
-/// Memory now waits for the delay in a shared place (a segment went to the
-/// cache): the thread, when it runs, goes on checking. May be called with
-/// allocator locks held; it only sets flags.
+/// Memory now waits for the delay (a segment went to the cache, a free slot
+/// got a purge deadline): the thread, when it runs, goes on checking. May
+/// be called with allocator locks held; it only sets flags.
 void purge_thread_note_pending() noexcept;
+
+/// A free slot (a heap's, a large segment's) now waits for the delay: a
+/// reason to start the thread, which purges the slots of idle heaps, but
+/// not to keep it checking often (the owners' own checks purge busy ones).
+void purge_thread_note_slots_freed() noexcept;
 
 /// Starts the thread if memory waits and it is not running (and the option
 /// and a positive delay allow it). Creating a thread allocates: call it

@@ -1,11 +1,13 @@
 // The purge thread (src/fast/purge_thread.hpp): a program whose threads
-// freed their memory and exited, and which then makes no allocator call at
-// all, still gets back to near its starting resident size once the delay is
-// over. Each case runs in a child process, so that the thread starts fresh
+// freed their memory (and exited, or stay alive), and which then makes no
+// allocator call at all, still gets back to near its starting resident size
+// once the delay is over. Each case runs in a child process, so that the thread starts fresh
 // (the rest of this test binary runs with purge_thread=0: its purge tests
 // drive the checks themselves and count what they do).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -34,30 +36,44 @@ std::size_t committed_bytes() {
   return statistics.bytes_committed;
 }
 
-/// In a child: a thread allocates about 200 MB of small and medium blocks,
-/// frees them all and exits; then the process sleeps, with no allocator
-/// call, for ten delays. Exit code: whether the committed bytes came back to
-/// within 16 MiB of where they started, plus kThreadRunning if the purge
-/// thread runs.
-int run_child(bool purge_thread) {
+/// Allocates about 200 MB of small blocks, notes the committed bytes in
+/// `full`, and frees all but one in 3000 (about one per segment), so that
+/// what comes back is free slots of segments still in use, not whole
+/// segments, which go to the shared cache.
+void allocate_and_free(std::size_t& full) {
+  std::vector<void*> blocks;
+  blocks.reserve(200000);
+  for (int i = 0; i < 200000; ++i) {
+    const std::size_t size = 200 + (i % 13) * 150;
+    void* block = fast::allocate(size, 16);
+    std::memset(block, 1, size);
+    blocks.push_back(block);
+  }
+  full = committed_bytes();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (i % 3000 != 0) fast::deallocate(blocks[i]);
+  }
+}
+
+enum class Freer { exited_thread, live_thread };
+
+/// In a child: a thread allocates about 200 MB of small blocks and frees
+/// them all, then exits (or, with Freer::live_thread, the main thread does
+/// it and stays); then the process sleeps, with no allocator call, for ten
+/// delays. Exit code: whether the committed bytes came back to within
+/// 16 MiB of where they started, plus kThreadRunning if the purge thread runs.
+int run_child(bool purge_thread, Freer freer) {
   const pid_t child = fork();
   if (child == 0) {
     fast::set_purge_delay_ms(50);
     fast::set_purge_thread_enabled(purge_thread);
     const std::size_t baseline = committed_bytes();
     std::size_t full = 0;
-    std::thread([&full] {
-      std::vector<void*> blocks;
-      blocks.reserve(200000);
-      for (int i = 0; i < 200000; ++i) {
-        const std::size_t size = 200 + (i % 13) * 150;
-        void* block = fast::allocate(size, 16);
-        std::memset(block, 1, size);
-        blocks.push_back(block);
-      }
-      full = committed_bytes();
-      for (void* block : blocks) fast::deallocate(block);
-    }).join();
+    if (freer == Freer::exited_thread) {
+      std::thread([&full] { allocate_and_free(full); }).join();
+    } else {
+      allocate_and_free(full);
+    }
     usleep(500 * 1000);
     const std::size_t idle = committed_bytes();
     const bool shrank = idle < baseline + (std::size_t{16} << 20) && full > baseline + (std::size_t{100} << 20);
@@ -71,10 +87,59 @@ int run_child(bool purge_thread) {
 }  // namespace
 
 TEST(PurgeThread, MemoryFreedByExitedThreadsGoesBackWhileTheProcessIdles) {
-  EXPECT_EQ(run_child(true), kShrank + kThreadRunning);
+  EXPECT_EQ(run_child(true, Freer::exited_thread), kShrank + kThreadRunning);
 }
 
 TEST(PurgeThread, WithoutItTheSameProgramKeepsTheMemory) {
   // What the test above would see without the thread: nothing purges.
-  EXPECT_EQ(run_child(false), kStayedHigh);
+  EXPECT_EQ(run_child(false, Freer::exited_thread), kStayedHigh);
+}
+
+TEST(PurgeThread, MemoryFreedByALiveThreadThatThenIdlesGoesBack) {
+  // The free slots of the main thread's own segments: its heap is live, so
+  // the thread takes them under the heap's slot lock. What stays is one
+  // empty page per size class used (13 small pages here).
+  EXPECT_EQ(run_child(true, Freer::live_thread), kShrank + kThreadRunning);
+}
+
+TEST(PurgeThread, WithoutItALiveThreadKeepsTheMemory) {
+  EXPECT_EQ(run_child(false, Freer::live_thread), kStayedHigh);
+}
+
+TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
+  // With a 1 ms delay the thread looks at the live heaps every millisecond
+  // while two threads keep taking and returning medium pages and large
+  // blocks of their slots: the slot locks are what keeps the two apart
+  // (ThreadSanitizer sees any access left outside them), and every block
+  // keeps its contents.
+  fast::set_purge_delay_ms(1);
+  fast::set_purge_thread_enabled(true);
+  std::atomic<int> damaged{0};
+  auto churn = [&damaged](unsigned seed) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    std::vector<std::pair<unsigned char*, std::size_t>> held;
+    while (std::chrono::steady_clock::now() < until) {
+      for (int round = 0; round < 64; ++round) {
+        seed = seed * 1103515245u + 12345u;
+        const std::size_t size = (seed >> 8) % 4 == 0 ? 200000 + (seed >> 4) % 1500000 : 9000 + (seed >> 4) % 60000;
+        auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
+        std::memset(block, static_cast<int>(size & 0xff), size);
+        held.emplace_back(block, size);
+      }
+      for (auto& [block, size] : held) {
+        if (block[0] != (size & 0xff) || block[size - 1] != (size & 0xff)) damaged.fetch_add(1);
+        fast::deallocate(block);
+      }
+      held.clear();
+    }
+  };
+  std::thread first(churn, 1u);
+  std::thread second(churn, 2u);
+  first.join();
+  second.join();
+  const bool started = fast::purge_thread_running();
+  fast::set_purge_thread_enabled(false);
+  fast::set_purge_delay_ms(250);
+  EXPECT_EQ(damaged.load(), 0);
+  EXPECT_TRUE(started);
 }
