@@ -67,6 +67,12 @@ struct DefaultConfig {
   static constexpr std::size_t page_extend_bytes = 4096;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
+  /// A thread heap's free slots start the purge thread (which makes the
+  /// process multi-threaded) only once this much memory is committed: a
+  /// small program idles near its start anyway, and most command-line
+  /// tools then never get the thread from this (the shared places still
+  /// start it: the segment cache, exited threads' segments).
+  static constexpr std::size_t purge_thread_start_committed = std::size_t{16} << 20;
 #if defined(GLOBALLOC_FAST_UNCHECKED) && GLOBALLOC_FAST_UNCHECKED
   /// libgloballoc-unchecked.so only: every check off, the baseline against
   /// which the benchmark suite measures what the checks cost.

@@ -336,7 +336,10 @@ void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept {
   } else if (segment->purge_deadline_ms == 0 && delay > 0) {
     segment->expiring_pages = segment->dirty_pages;
     segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
-    purge_thread_note_slots_freed();
+    if (counters.bytes_committed.load(std::memory_order_relaxed) >=
+        static_cast<std::int64_t>(Config::purge_thread_start_committed)) {
+      purge_thread_note_slots_freed();
+    }
   }
 }
 
