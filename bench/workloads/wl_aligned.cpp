@@ -54,7 +54,7 @@ void acquire(Block& block) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::one,
                                  "posix_memalign, aligned_alloc, aligned new; 16..4096");
   const std::size_t steps = workload::scaled(options, 3'000'000, 1000);
   std::vector<Block> blocks(2048);

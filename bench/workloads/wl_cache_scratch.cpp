@@ -33,7 +33,7 @@ std::uint64_t expected_digest(std::size_t repetitions, std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::many,
                                  "blocks handed to other threads and written there (false sharing)");
   const unsigned workers = options.threads;
   const std::size_t objects = workload::scaled(options, 400'000 / workers, 10);

@@ -19,7 +19,7 @@ std::size_t random_small_size(workload::Random& random) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::one,
                                  "single thread, small random sizes, random frees");
   const std::size_t steps = workload::scaled(options, 40'000'000, 10'000);
   std::vector<Slot> slots(4096);

@@ -92,7 +92,7 @@ std::uint64_t sort_round(workload::Random& random, std::size_t count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::one,
                                  "maps of strings, unordered_map, shared_ptr, sorting strings");
   const std::size_t rounds = workload::scaled(options, 12, 1);
   const std::size_t count = 40'000;

@@ -33,7 +33,7 @@ long resident_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::many,
                                  "allocate ~256 MiB, free 90%, report resident size left");
   const unsigned workers = options.threads;
   const std::size_t target_bytes = workload::scaled(options, std::size_t{256} << 20, 1 << 20) / workers;

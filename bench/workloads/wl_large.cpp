@@ -18,7 +18,7 @@ using Block = workload::TaggedBlock;
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName, "large blocks, 64 KiB to 8 MiB");
+  auto options = workload::parse(argc, argv, kName, workload::Threads::many, "large blocks, 64 KiB to 8 MiB");
   const unsigned workers = std::min(options.threads, 4u);
   const std::size_t steps = workload::scaled(options, 600 / workers, 20);
   std::vector<std::uint64_t> sums(workers, 0);

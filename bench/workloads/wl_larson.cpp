@@ -36,7 +36,7 @@ std::uint64_t serve(std::vector<Block>& blocks, std::size_t steps, std::uint64_t
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::many,
                                  "server simulation: random lifetimes, threads come and go");
   const unsigned workers = options.threads;
   const std::size_t rounds = 20;

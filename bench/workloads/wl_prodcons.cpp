@@ -58,7 +58,7 @@ constexpr std::size_t kBatch = 64;
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName,
+  auto options = workload::parse(argc, argv, kName, workload::Threads::many,
                                  "producers allocate, consumers free, bounded queues between");
   const unsigned pairs = std::max(1u, options.threads / 2);
   const std::size_t per_producer = workload::scaled(options, 3'000'000 / pairs, kBatch);

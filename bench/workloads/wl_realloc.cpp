@@ -12,7 +12,7 @@ using Buffer = workload::TaggedBlock;
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = workload::parse(argc, argv, kName, "realloc growth of interleaved buffers");
+  auto options = workload::parse(argc, argv, kName, workload::Threads::one, "realloc growth of interleaved buffers");
   const std::size_t generations = workload::scaled(options, 15, 1);
   const std::size_t buffer_count = 256;
   const std::size_t limit = 32 * 1024;

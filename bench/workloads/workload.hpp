@@ -95,6 +95,12 @@ struct Options {
   unsigned threads = 0;
 };
 
+// Whether a workload runs one thread whatever --threads says, or splits its
+// work among --threads threads. `--describe` prints it as threads=one or
+// threads=many, so that `globalloc bench` can run the single-thread ones on
+// one CPU without a list of names of its own.
+enum class Threads { one, many };
+
 inline unsigned default_threads() {
   unsigned hardware = std::thread::hardware_concurrency();
   return std::clamp(hardware == 0 ? 2u : hardware, 2u, 8u);
@@ -102,18 +108,22 @@ inline unsigned default_threads() {
 
 inline void usage(const char* workload, const char* description) {
   std::fprintf(stderr,
-               "usage: %s [SCALE] [--threads N]\n  %s\n"
+               "usage: %s [SCALE] [--threads N] | --describe\n  %s\n"
                "  SCALE multiplies the work (default 1.0, about a second under glibc);\n"
-               "  prints checksum=<hex> after verifying its own results.\n",
+               "  prints checksum=<hex> after verifying its own results.\n"
+               "  --describe prints threads=one or threads=many and does no work.\n",
                workload, description);
 }
 
-inline Options parse(int argc, char** argv, const char* workload, const char* description) {
+inline Options parse(int argc, char** argv, const char* workload, Threads threads, const char* description) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       usage(workload, description);
+      std::exit(0);
+    } else if (arg == "--describe") {
+      std::printf("threads=%s\n", threads == Threads::one ? "one" : "many");
       std::exit(0);
     } else if (arg == "--threads" && i + 1 < argc) {
       options.threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));

@@ -25,14 +25,25 @@ const std::vector<std::string> kPreferredOrder = {
     "wl-churn", "wl-prodcons", "wl-larson", "wl-cache-scratch", "wl-containers",
     "wl-realloc", "wl-large", "wl-footprint", "wl-aligned"};
 
-// The workloads that run one thread whatever --threads says. bench runs
-// each of them on one CPU, the same for every allocator: a VM's CPUs can
-// differ in speed for minutes at a time (on this project's 2-core machine
-// one ran wl-churn 30-40% slower than the other), and where the scheduler
-// put a run then decided its time more than the allocator did, the same way
-// for an allocator through a whole pass. The others use every CPU under
-// every allocator.
-const std::vector<std::string> kSingleThreadWorkloads = {"wl-churn", "wl-containers", "wl-realloc", "wl-aligned"};
+// Whether the workload at `path` runs one thread whatever --threads says
+// (it prints threads=one for --describe). bench runs each of those on one
+// CPU, the same for every allocator: a VM's CPUs can differ in speed for
+// minutes at a time (on this project's 2-core machine one ran wl-churn
+// 30-40% slower than the other), and where the scheduler put a run then
+// decided its time more than the allocator did, the same way for an
+// allocator through a whole pass. The others use every CPU under every
+// allocator, as does a workload that does not answer.
+bool runs_one_thread(const std::string& path, const std::string& name) {
+  RunRequest request;
+  request.program = path;
+  request.arguments = {name, "--describe"};
+  request.timeout_seconds = 10;
+  const RunOutcome outcome = run_and_measure(request);
+  if (!outcome.succeeded()) return false;
+  const auto values = parse_key_values(outcome.output);
+  const auto threads = values.find("threads");
+  return threads != values.end() && threads->second == "one";
+}
 
 // The wl-* programs next to this executable.
 std::vector<std::string> find_workloads(const std::string& directory) {
@@ -171,9 +182,7 @@ int command_bench(const std::vector<std::string>& args) {
   // The single-thread workloads of this run, on one CPU when there are several.
   if (allowed_cpu_count() > 1) {
     for (const auto& workload : chosen_workloads)
-      if (std::find(kSingleThreadWorkloads.begin(), kSingleThreadWorkloads.end(), workload) !=
-          kSingleThreadWorkloads.end())
-        settings.pinned_workloads.push_back(workload);
+      if (runs_one_thread((fs::path(bin) / workload).string(), workload)) settings.pinned_workloads.push_back(workload);
     if (!settings.pinned_workloads.empty()) settings.pinned_cpu = first_allowed_cpu();
   }
   std::vector<Comparison> comparisons;
