@@ -43,6 +43,9 @@ std::size_t pool_chunk_left = 0;
 SpinLock abandoned_lock;
 Segment* abandoned = nullptr;
 
+/// Held by the purge thread while it walks the live heaps' slots.
+SpinLock idle_purge_lock;
+
 std::uintptr_t process_seed = 0;
 
 std::uintptr_t mix(std::uintptr_t value) noexcept {
@@ -882,7 +885,11 @@ void heap_release_thread() noexcept {
     orphan_live[size_class].fetch_add(heap->class_live[size_class].load(std::memory_order_relaxed),
                                       std::memory_order_relaxed);
   }
-  heap->in_use = false;
+  {
+    // After the purge thread's walk lets go of this heap (purge_idle_heaps).
+    LockGuard slots(heap->slots_lock);
+    heap->in_use = false;
+  }
   heap->pool_next = pool_free;
   pool_free = heap;
 }
@@ -1001,12 +1008,24 @@ void heap_purge_all() noexcept {
 
 bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
   bool changed = false;
-  // The pool lock keeps each heap from being handed to a new thread (which
-  // rebuilds it, its lock included) while its slots are purged, and makes
-  // the fork handlers wait until no heap's lock is held here.
-  LockGuard guard(pool_lock);
-  for (ThreadHeap* heap = all_heaps; heap != nullptr; heap = heap->all_next) {
-    if (!heap->in_use || !heap->slots_lock.try_lock()) continue;  // an owner at its slots is not idle
+  // Held through the walk: the fork handlers take it first, so no heap's
+  // slot lock is held here when a process forks.
+  LockGuard walk(idle_purge_lock);
+  ThreadHeap* heap;
+  {
+    LockGuard guard(pool_lock);
+    heap = all_heaps;
+  }
+  for (ThreadHeap* following = nullptr; heap != nullptr; heap = following) {
+    {
+      // The pool lock only for the look: a heap in use whose slot lock this
+      // thread holds cannot go back to the pool (heap_release_thread takes
+      // the slot lock to mark it unused), so it is not rebuilt for a new
+      // thread meanwhile; the purge itself keeps no other thread waiting.
+      LockGuard guard(pool_lock);
+      following = heap->all_next;
+      if (!heap->in_use || !heap->slots_lock.try_lock()) continue;  // an owner at its slots is not idle
+    }
     if (heap->slot_changes != heap->slot_changes_seen) {
       heap->slot_changes_seen = heap->slot_changes;
       heap->slots_quiet_since_ms = now_ms;
@@ -1042,8 +1061,10 @@ void process_init() noexcept {
   process_state.store(2, std::memory_order_release);
 }
 
-// Lock order: heap pool, abandoned segments, large shards, segment cache.
+// Lock order: the purge thread's walk of live heaps, heap pool, abandoned
+// segments, large shards, segment cache.
 void heap_fork_prepare() noexcept {
+  idle_purge_lock.lock();
   pool_lock.lock();
   abandoned_lock.lock();
   large_fork_prepare();
@@ -1055,6 +1076,7 @@ void heap_fork_parent() noexcept {
   large_fork_parent();
   abandoned_lock.unlock();
   pool_lock.unlock();
+  idle_purge_lock.unlock();
 }
 
 void heap_fork_child() noexcept {
@@ -1065,6 +1087,7 @@ void heap_fork_child() noexcept {
   purge_thread_fork_child();
   abandoned_lock.reset();
   pool_lock.reset();
+  idle_purge_lock.reset();
 }
 
 namespace {

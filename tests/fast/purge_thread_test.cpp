@@ -109,9 +109,10 @@ TEST(PurgeThread, WithoutItALiveThreadKeepsTheMemory) {
 TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
   // With a 1 ms delay the thread looks at the live heaps every millisecond
   // while two threads keep taking and returning medium pages and large
-  // blocks of their slots: the slot locks are what keeps the two apart
-  // (ThreadSanitizer sees any access left outside them), and every block
-  // keeps its contents.
+  // blocks of their slots, and short-lived threads start, allocate and
+  // exit (their heaps go back to the pool and are rebuilt for the next):
+  // the slot locks are what keeps them apart (ThreadSanitizer sees any
+  // access left outside them), and every block keeps its contents.
   fast::set_purge_delay_ms(1);
   fast::set_purge_thread_enabled(true);
   std::atomic<int> damaged{0};
@@ -133,10 +134,23 @@ TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
       held.clear();
     }
   };
+  auto short_lived = [&damaged] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (std::chrono::steady_clock::now() < until) {
+      std::thread([&damaged] {
+        auto* block = static_cast<unsigned char*>(fast::allocate(20000, 16));
+        std::memset(block, 7, 20000);
+        if (block[19999] != 7) damaged.fetch_add(1);
+        fast::deallocate(block);
+      }).join();
+    }
+  };
   std::thread first(churn, 1u);
   std::thread second(churn, 2u);
+  std::thread third(short_lived);
   first.join();
   second.join();
+  third.join();
   const bool started = fast::purge_thread_running();
   fast::set_purge_thread_enabled(false);
   fast::set_purge_delay_ms(250);
