@@ -56,12 +56,13 @@ void* purge_thread_main(void*) {
 }  // namespace
 
 void purge_thread_note_pending() noexcept {
-  // Looked at first: every thread returning pages calls this, and a store
-  // each time would bounce the flag's cache line between them.
+  // Looked at first: threads that cache segments or exit call this, and a
+  // store each time would bounce the flag's cache line between them.
   if (!pending.load(std::memory_order_relaxed)) pending.store(true, std::memory_order_release);
 }
 
 void purge_thread_note_slots_freed() noexcept {
+  // The same, for every first free slot of a segment's delay.
   if (!slots_freed.load(std::memory_order_relaxed)) slots_freed.store(true, std::memory_order_relaxed);
 }
 
