@@ -840,6 +840,13 @@ std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexc
 void heap_release_thread() noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) return;
+  if (heap->segments != nullptr) {
+    // Its segments are about to wait for the delay where only the purge
+    // thread reaches them if no thread calls the allocator again: start it
+    // now, while this heap still serves pthread_create's allocations.
+    purge_thread_note_pending();
+    purge_thread_start_if_wanted();
+  }
   heap_close_delayed(heap);
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     PageQueue& queue = heap->queues[size_class];
@@ -949,9 +956,15 @@ void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
       for (unsigned index = 0; index < segment->page_count; ++index) {
         Page* page = &segment->pages[index];
         if ((segment->free_pages >> index & 1) != 0 || !page->in_use) continue;
-        page_collect_remote(page);
+        const bool lists_grew = page_collect_remote(page) != 0;
         publish_page(nullptr, page);
-        if (page->used == 0) segment_return_page(segment, page);
+        if (page->used == 0) {
+          segment_return_page(segment, page);
+        } else {
+          // The free blocks among its survivors (wl-footprint's workers
+          // leave about 200 MB so), off the exiting thread's path.
+          abandoned_page_purge_free_blocks(page, lists_grew);
+        }
       }
       if (segment->used_pages == 0) {
         count(counters.segments_abandoned, -1);

@@ -88,6 +88,22 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
   return bytes;
 }
 
+std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept {
+  if (page->size_class == large_page_class || page->size_class < first_class_with_inner_pages()) return 0;
+  if (page->quiet_checks == quiet_checks_purged && !lists_grew) return 0;
+  // Marked as heap_purge_free_blocks marks it: a thread that adopts the
+  // page later sees it purged until its counts move.
+  page->quiet_allocated = page->allocated;
+  page->quiet_used = page->used;
+  page->quiet_checks = quiet_checks_purged;
+  const std::size_t bytes = discard_list(page, page->free) + discard_list(page, page->local_free);
+  if (bytes != 0) {
+    count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
+    count(counters.purge_operations_total, 1);
+  }
+  return bytes;
+}
+
 void heap_maybe_purge(ThreadHeap* heap) noexcept {
   // The countdown first: it is all most slow paths pay here.
   if (heap->purge_check_countdown != 0) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,7 +85,60 @@ int run_child(bool purge_thread, Freer freer) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// OS pages after the first of each block that are resident (mincore).
+std::size_t resident_inner_pages(const std::vector<void*>& blocks, std::size_t size) {
+  const std::size_t os_page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::size_t resident = 0;
+  std::vector<unsigned char> map(size / os_page + 2);
+  for (void* block : blocks) {
+    const auto start = (reinterpret_cast<std::uintptr_t>(block) + os_page) & ~(os_page - 1);
+    const auto end = (reinterpret_cast<std::uintptr_t>(block) + size) & ~(os_page - 1);
+    if (end <= start || mincore(reinterpret_cast<void*>(start), end - start, map.data()) != 0) continue;
+    for (std::size_t i = 0; i < (end - start) / os_page; ++i) resident += map[i] & 1;
+  }
+  return resident;
+}
+
+/// In a child: a thread allocates 400 blocks of 32 KiB (medium pages),
+/// frees three in four and exits, so every page keeps survivors and goes
+/// to the abandoned list with free blocks among them; then the process
+/// idles for ten delays. Exit code: the percentage of the freed blocks'
+/// inner OS pages still resident (100 when nothing was given back).
+int freed_blocks_still_resident_percent(bool purge_thread) {
+  const pid_t child = fork();
+  if (child == 0) {
+    fast::set_purge_delay_ms(50);
+    fast::set_purge_thread_enabled(purge_thread);
+    constexpr std::size_t size = 32 * 1024;
+    std::vector<void*> freed;
+    freed.reserve(400);
+    std::thread([&freed] {
+      for (int i = 0; i < 400; ++i) {
+        void* block = fast::allocate(size, 16);
+        std::memset(block, 1, size);
+        if (i % 4 != 0) freed.push_back(block);  // the others stay live
+      }
+      for (void* block : freed) fast::deallocate(block);
+    }).join();
+    const std::size_t before = resident_inner_pages(freed, size);
+    usleep(500 * 1000);
+    const std::size_t after = resident_inner_pages(freed, size);
+    _exit(before == 0 ? 255 : static_cast<int>(after * 100 / before));
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace
+
+TEST(PurgeThread, FreeBlocksAmongSurvivorsOfAnExitedThreadGoBack) {
+  // Free blocks of pages that still hold live blocks: the thread discards
+  // their OS pages (all but the one holding the link) once the segment
+  // waited the delay.
+  EXPECT_LT(freed_blocks_still_resident_percent(true), 10);
+  EXPECT_EQ(freed_blocks_still_resident_percent(false), 100);
+}
 
 TEST(PurgeThread, MemoryFreedByExitedThreadsGoesBackWhileTheProcessIdles) {
   EXPECT_EQ(run_child(true, Freer::exited_thread), kShrank + kThreadRunning);
