@@ -1,11 +1,15 @@
 // wl-footprint: how much memory an allocator gives back. Threads allocate
 // about 256 MiB in blocks of mixed sizes, free nine tenths of them chosen at
-// random (leaving the survivors scattered), then run a short light churn; the
-// program then reports the resident size it still holds. Peak RSS shows the
-// allocator's overhead at the top, resident_after_free_kb what it returns.
+// random (leaving the survivors scattered), then run a short light churn and
+// exit; the program then reports the resident size it still holds, and again
+// after a second with no allocator call. Peak RSS shows the allocator's
+// overhead at the top, resident_after_free_kb what it returns as the program
+// frees, resident_after_idle_kb what it returns on its own while the program
+// idles (with a thread of its own; the others wait for the next call).
 #include "workload.hpp"
 
-#include <fstream>
+#include <chrono>
+#include <fcntl.h>
 #include <unistd.h>
 #include <vector>
 
@@ -23,10 +27,16 @@ std::size_t random_mixed_size(workload::Random& random) {
   }
 }
 
+// /proc/self/statm read without allocating: the idle second must see no
+// allocator call.
 long resident_kb() {
-  std::ifstream statm("/proc/self/statm");
+  char text[128] = {};
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t got = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
   long pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
+  if (got <= 0 || std::sscanf(text, "%ld %ld", &pages_total, &pages_resident) != 2) return -1;
   return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
@@ -87,7 +97,9 @@ int main(int argc, char** argv) {
   }
   for (auto& thread : threads) thread.join();
 
-  long resident_after_free = resident_kb();
+  const long resident_after_free = resident_kb();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const long resident_after_idle = resident_kb();
   std::uint64_t checksum = 0;
   for (unsigned w = 0; w < workers; ++w) {
     for (Block& block : kept[w]) {
@@ -98,5 +110,6 @@ int main(int argc, char** argv) {
   }
   workload::print_checksum(checksum);
   std::printf("resident_after_free_kb=%ld\n", resident_after_free);
+  std::printf("resident_after_idle_kb=%ld\n", resident_after_idle);
   return 0;
 }

@@ -212,11 +212,13 @@ int command_bench(const std::vector<std::string>& args) {
   for (const auto& comparison : comparisons) {
     std::printf("\n%s\n%s", comparison.target.c_str(), comparison_table(comparison).text().c_str());
     // What the workload reported itself (wl-footprint: resident size left).
-    std::string resident;
-    for (const auto& row : comparison.rows)
-      if (auto value = row.ok() ? row.median_metric("resident_after_free_kb") : std::nullopt)
-        resident += "  " + row.allocator + " " + format_fixed(*value / 1024, 1);
-    if (!resident.empty()) std::printf("  resident MiB after freeing:%s\n", resident.c_str());
+    for (const auto& [key, title] : kResidentMetrics) {
+      std::string resident;
+      for (const auto& row : comparison.rows)
+        if (auto value = row.ok() ? row.median_metric(key) : std::nullopt)
+          resident += "  " + row.allocator + " " + format_fixed(*value / 1024, 1);
+      if (!resident.empty()) std::printf("  %s:%s\n", title, resident.c_str());
+    }
     for (const auto& row : comparison.rows) {
       if (row.ok()) continue;
       failed = true;

@@ -40,6 +40,34 @@ std::string escape_xml(const std::string& text) {
   return out;
 }
 
+// One table of a metric the workloads report themselves (KiB, shown in
+// MiB), a row per workload that reported it; empty when none did.
+std::string metric_section(const std::vector<Comparison>& comparisons, const std::vector<std::string>& names,
+                           const std::string& key, const std::string& title) {
+  std::vector<std::string> rows;
+  for (const auto& comparison : comparisons) {
+    std::string row = "| " + comparison.target + " |";
+    bool any = false;
+    for (const auto& name : names) {
+      const Measurement* measurement = comparison.find(name);
+      auto value = measurement != nullptr && measurement->ok() ? measurement->median_metric(key) : std::nullopt;
+      any = any || value.has_value();
+      row += ' ';
+      row += value ? format_fixed(*value / 1024, 1) : std::string("-");
+      row += " |";
+    }
+    if (any) rows.push_back(row + "\n");
+  }
+  if (rows.empty()) return {};
+  std::string out = "\n## " + title + " (reported by the workload)\n\n| workload |";
+  for (const auto& name : names) out += " " + name + " |";
+  out += "\n|---|";
+  for (std::size_t i = 0; i < names.size(); ++i) out += "---:|";
+  out += "\n";
+  for (const auto& row : rows) out += row;
+  return out;
+}
+
 }  // namespace
 
 std::string describe_machine() {
@@ -120,31 +148,9 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
   out += "\n![time ratio against glibc](chart.svg)\n";
   out += "\n## Peak RSS\n\n" + rss_matrix(comparisons, names).markdown();
 
-  // Metrics a workload reports itself (resident_after_free_kb from wl-footprint).
-  std::vector<std::string> metric_rows;
-  for (const auto& comparison : comparisons) {
-    std::string row = "| " + comparison.target + " |";
-    bool any = false;
-    for (const auto& name : names) {
-      const Measurement* measurement = comparison.find(name);
-      auto value = measurement != nullptr && measurement->ok()
-                       ? measurement->median_metric("resident_after_free_kb")
-                       : std::nullopt;
-      any = any || value.has_value();
-      row += ' ';
-      row += value ? format_fixed(*value / 1024, 1) : std::string("-");
-      row += " |";
-    }
-    if (any) metric_rows.push_back(row + "\n");
-  }
-  if (!metric_rows.empty()) {
-    out += "\n## Resident MiB after freeing (reported by the workload)\n\n| workload |";
-    for (const auto& name : names) out += " " + name + " |";
-    out += "\n|---|";
-    for (std::size_t i = 0; i < names.size(); ++i) out += "---:|";
-    out += "\n";
-    for (const auto& row : metric_rows) out += row;
-  }
+  // Metrics a workload reports itself (wl-footprint: the resident size
+  // right after freeing, and after an idle second with no allocator call).
+  for (const auto& [key, title] : kResidentMetrics) out += metric_section(comparisons, names, key, title);
 
   out += "\n## Per workload\n";
   for (const auto& comparison : comparisons) {

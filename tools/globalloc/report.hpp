@@ -24,6 +24,18 @@ struct BenchSettings {
   int pinned_cpu = -1;
 };
 
+// The resident sizes a workload reports itself (wl-footprint: right after
+// freeing, and after an idle second with no allocator call), in KiB, with
+// the title of their table.
+struct ResidentMetric {
+  const char* key;
+  const char* title;
+};
+inline constexpr ResidentMetric kResidentMetrics[] = {
+    {"resident_after_free_kb", "Resident MiB after freeing"},
+    {"resident_after_idle_kb", "Resident MiB after an idle second"},
+};
+
 // "AMD EPYC, 2 CPUs, Linux 6.1.0" from /proc/cpuinfo and uname.
 std::string describe_machine();
 // The local date and time now, formatted by strftime (e.g. "%Y-%m-%d %H:%M:%S %Z").
