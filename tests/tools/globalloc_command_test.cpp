@@ -242,6 +242,26 @@ TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
 }
 
+TEST(GloballocCommand, BenchReportsTheResidentSizesTheWorkloadReports) {
+  // wl-footprint prints its resident size right after freeing and after an
+  // idle second: a table each, with a number in every column.
+  TemporaryFolder folder;
+  Result result = globalloc("bench --quick --scale 0.05 --only footprint,glibc,fast --out '" +
+                            folder.path().string() + "'");
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("Resident MiB after an idle second:  glibc "), std::string::npos) << result.out;
+  const std::string markdown = read_file(find_below(folder.path(), "report.md"));
+  for (const char* title : {"## Resident MiB after freeing (reported by the workload)",
+                            "## Resident MiB after an idle second (reported by the workload)"}) {
+    const std::size_t at = markdown.find(title);
+    ASSERT_NE(at, std::string::npos) << title << " in\n" << markdown;
+    const std::size_t row = markdown.find("| wl-footprint | ", at);
+    ASSERT_NE(row, std::string::npos) << markdown.substr(at);
+    const std::string line = markdown.substr(row, markdown.find('\n', row) - row);
+    EXPECT_EQ(line.find(" - |"), std::string::npos) << line;  // both allocators reported
+  }
+}
+
 TEST(GloballocCommand, BenchReportsWhatTheChecksCost) {
   // fast and fast-unchecked side by side: the table of the checks' cost, in
   // the output and in the report, one row per workload and the mean.
