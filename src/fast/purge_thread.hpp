@@ -4,24 +4,26 @@
 // stopped calling the allocator (under that heap's slot lock), go back to
 // the OS when their delay is over even if no thread calls the allocator
 // again, so a program that frees most of its memory and then idles shrinks
-// (issue #3). One detached thread per process, started the first time
-// memory waits for the delay, then asleep between checks a quarter of the
-// delay apart; after a whole delay with nothing new it checks once a
-// second. It never touches a page in use (a thread's empty current pages
-// included): the fast paths change those without a lock. Option
-// purge_thread=0 turns it off.
+// (issue #3). Of exited threads' pages, which no thread owns, it also
+// discards the free blocks among the survivors. One detached thread per
+// process, started the first time memory waits for the delay (in a
+// thread's own segments: once 16 MiB are committed), then asleep between
+// checks a quarter of the delay apart; after a whole delay with nothing new
+// it checks once a second. It never touches a live thread's pages (its
+// empty current pages included): the fast paths change those without a
+// lock. Option purge_thread=0 turns it off.
 #pragma once
 
 namespace globalloc::fast {
 
-/// Memory now waits for the delay (a segment went to the cache, a free slot
-/// got a purge deadline): the thread, when it runs, goes on checking. May
-/// be called with allocator locks held; it only sets flags.
+/// Memory now waits for the delay in a shared place (a segment went to the
+/// cache, a thread left segments behind): the thread, when it runs, goes on
+/// checking. May be called with allocator locks held; it only sets flags.
 void purge_thread_note_pending() noexcept;
 
 /// A free slot (a heap's, a large segment's) now waits for the delay: a
-/// reason to start the thread, which purges the slots of idle heaps, but
-/// not to keep it checking often (the owners' own checks purge busy ones).
+/// reason to start the thread, which from then on watches the heaps itself
+/// (purge_idle_heaps). Only sets a flag.
 void purge_thread_note_slots_freed() noexcept;
 
 /// Starts the thread if memory waits and it is not running (and the option
