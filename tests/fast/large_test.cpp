@@ -65,10 +65,24 @@ TEST(Large, HugeStatisticsFollowBlocks) {
 }
 
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
-  void* block = fast::allocate(100000, 16);
-  void* grown = fast::reallocate(block, 2000000, 16);
-  EXPECT_EQ(grown, block);
-  fast::deallocate(grown);
+  // Over free slots after it; blocks placed in shorter holes (earlier tests
+  // of this process leave some, and best fit fills them first) move, and
+  // are set aside until one grows where it is.
+  std::vector<void*> set_aside;
+  bool grew_in_place = false;
+  for (int attempt = 0; attempt < 32 && !grew_in_place; ++attempt) {
+    void* block = fast::allocate(100000, 16);
+    void* grown = fast::reallocate(block, 2000000, 16);
+    ASSERT_NE(grown, nullptr);
+    grew_in_place = grown == block;
+    if (grew_in_place) {
+      fast::deallocate(grown);
+    } else {
+      set_aside.push_back(grown);
+    }
+  }
+  EXPECT_TRUE(grew_in_place);
+  for (void* block : set_aside) fast::deallocate(block);
 }
 
 TEST(Large, BlocksShareASegmentAndReuseResidentUnits) {
