@@ -432,8 +432,7 @@ Page* take_span_of_new_segment(ThreadHeap* heap, unsigned slots, std::size_t wan
   OwnSlotsGuard guard(heap);
   segment->owner = heap;
   segment_list_push_front(heap->segments, segment);
-  *choice = segment_choose_span(segment, slots);
-  Page* page = segment_take_span(segment, choice->first, slots);
+  Page* page = segment_take_page(segment, slots, choice);  // a segment of free slots has room
   if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
   return page;
 }

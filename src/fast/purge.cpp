@@ -54,6 +54,22 @@ unsigned first_class_with_inner_pages() noexcept {
   return class_count;
 }
 
+/// Discards the inner OS pages of the page's free blocks and marks it purged
+/// at its present counts: it is not discarded again until they move (or,
+/// abandoned, until remote frees arrive). Returns bytes discarded.
+std::size_t discard_free_blocks(Page* page) noexcept {
+  page->quiet_allocated = page->allocated;
+  page->quiet_used = page->used;
+  page->quiet_checks = quiet_checks_purged;
+  return discard_list(page, page->free) + discard_list(page, page->local_free);
+}
+
+void count_purged(std::size_t bytes, std::size_t operations) noexcept {
+  if (bytes == 0) return;
+  count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
+  count(counters.purge_operations_total, static_cast<std::int64_t>(operations));
+}
+
 }  // namespace
 
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
@@ -73,18 +89,14 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
       }
       if (page->quiet_checks == quiet_checks_purged) continue;
       if (!force && page->quiet_checks < quiet_checks_needed) continue;
-      page->quiet_checks = quiet_checks_purged;
-      const std::size_t discarded = discard_list(page, page->free) + discard_list(page, page->local_free);
+      const std::size_t discarded = discard_free_blocks(page);
       if (discarded != 0) {
         bytes += discarded;
         ++operations;
       }
     }
   }
-  if (bytes != 0) {
-    count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
-    count(counters.purge_operations_total, static_cast<std::int64_t>(operations));
-  }
+  count_purged(bytes, operations);
   return bytes;
 }
 
@@ -93,14 +105,8 @@ std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexce
   if (page->quiet_checks == quiet_checks_purged && !lists_grew) return 0;
   // Marked as heap_purge_free_blocks marks it: a thread that adopts the
   // page later sees it purged until its counts move.
-  page->quiet_allocated = page->allocated;
-  page->quiet_used = page->used;
-  page->quiet_checks = quiet_checks_purged;
-  const std::size_t bytes = discard_list(page, page->free) + discard_list(page, page->local_free);
-  if (bytes != 0) {
-    count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
-    count(counters.purge_operations_total, 1);
-  }
+  const std::size_t bytes = discard_free_blocks(page);
+  count_purged(bytes, 1);
   return bytes;
 }
 

@@ -8,6 +8,7 @@
 #include "fast/large.hpp"
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
+#include "fast/stats.hpp"
 #include "platform/clock.hpp"
 #include "platform/threads.hpp"
 
@@ -53,17 +54,25 @@ void* purge_thread_main(void*) {
   return nullptr;
 }
 
-}  // namespace
-
-void purge_thread_note_pending() noexcept {
-  // Looked at first: threads that cache segments or exit call this, and a
-  // store each time would bounce the flag's cache line between them.
-  if (!pending.load(std::memory_order_relaxed)) pending.store(true, std::memory_order_release);
+/// Sets a flag many threads set: looked at first, since a store each time
+/// would bounce its cache line between them.
+void raise(std::atomic<bool>& flag) noexcept {
+  if (!flag.load(std::memory_order_relaxed)) flag.store(true, std::memory_order_release);
 }
 
+}  // namespace
+
+void purge_thread_note_pending() noexcept { raise(pending); }
+
 void purge_thread_note_slots_freed() noexcept {
-  // The same, for every first free slot of a segment's delay.
-  if (!slots_freed.load(std::memory_order_relaxed)) slots_freed.store(true, std::memory_order_relaxed);
+  // Once set, nothing more to look at; before, only a process with this
+  // much committed starts the thread for its heaps' slots.
+  if (slots_freed.load(std::memory_order_relaxed)) return;
+  if (counters.bytes_committed.load(std::memory_order_relaxed) <
+      static_cast<std::int64_t>(Config::purge_thread_start_committed)) {
+    return;
+  }
+  raise(slots_freed);
 }
 
 void purge_thread_start_if_wanted() noexcept {

@@ -22,8 +22,9 @@ namespace globalloc::fast {
 void purge_thread_note_pending() noexcept;
 
 /// A free slot (a heap's, a large segment's) now waits for the delay: a
-/// reason to start the thread, which from then on watches the heaps itself
-/// (purge_idle_heaps). Only sets a flag.
+/// reason to start the thread once the process has
+/// Config::purge_thread_start_committed bytes committed; from then on it
+/// watches the heaps itself (purge_idle_heaps). Only sets a flag.
 void purge_thread_note_slots_freed() noexcept;
 
 /// Starts the thread if memory waits and it is not running (and the option

@@ -275,9 +275,10 @@ SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept 
   return SpanChoice{best, best_clean};
 }
 
-Page* segment_take_page(Segment* segment, unsigned slots) noexcept {
-  const SpanChoice choice = segment_choose_span(segment, slots);
-  return choice.first < 64 ? segment_take_span(segment, choice.first, slots) : nullptr;
+Page* segment_take_page(Segment* segment, unsigned slots, SpanChoice* choice) noexcept {
+  const SpanChoice chosen = segment_choose_span(segment, slots);
+  if (choice != nullptr) *choice = chosen;
+  return chosen.first < 64 ? segment_take_span(segment, chosen.first, slots) : nullptr;
 }
 
 Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept {
@@ -336,10 +337,7 @@ void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept {
   } else if (segment->purge_deadline_ms == 0 && delay > 0) {
     segment->expiring_pages = segment->dirty_pages;
     segment->purge_deadline_ms = platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay);
-    if (counters.bytes_committed.load(std::memory_order_relaxed) >=
-        static_cast<std::int64_t>(Config::purge_thread_start_committed)) {
-      purge_thread_note_slots_freed();
-    }
+    purge_thread_note_slots_freed();
   }
 }
 

@@ -164,7 +164,8 @@ bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept;
 /// A page of `slots` free slots of a heap segment (1 for a small page,
 /// medium_page_slots for a medium one), marked used, preferring slots whose
 /// memory is still resident; null when no run of free slots is that long.
-Page* segment_take_page(Segment* segment, unsigned slots) noexcept;
+/// `choice`, when given, receives where it went and how many slots were clean.
+Page* segment_take_page(Segment* segment, unsigned slots, SpanChoice* choice = nullptr) noexcept;
 
 /// Start and length of a page's usable memory.
 char* segment_page_area(Segment* segment, const Page* page, std::size_t* bytes) noexcept;

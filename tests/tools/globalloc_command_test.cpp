@@ -69,6 +69,12 @@ Result globalloc(const std::string& args) {
   return result;
 }
 
+/// `globalloc bench ARGS --out FOLDER`: the bench tests' reports go to a
+/// folder of their own.
+Result bench(const std::string& args, const TemporaryFolder& folder) {
+  return globalloc("bench " + args + " --out '" + folder.path().string() + "'");
+}
+
 const std::string kProgram = std::string("'") + GLOBALLOC_TEST_PROGRAM + "'";
 
 bool jemalloc_available() {
@@ -226,7 +232,7 @@ TEST(GloballocCommand, FailingExitStatusIsReportedInItsRow) {
 
 TEST(GloballocCommand, BenchQuickWritesReportAndChart) {
   TemporaryFolder folder;
-  Result result = globalloc("bench --quick --scale 0.05 --only churn,glibc --out '" + folder.path().string() + "'");
+  Result result = bench("--quick --scale 0.05 --only churn,glibc", folder);
   ASSERT_EQ(result.status, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("wl-churn"), std::string::npos) << result.out;
   EXPECT_NE(result.err.find("wl-churn under glibc"), std::string::npos) << result.err;
@@ -246,8 +252,7 @@ TEST(GloballocCommand, BenchReportsTheResidentSizesTheWorkloadReports) {
   // wl-footprint prints its resident size right after freeing and after an
   // idle second: a table each, with a number in every column.
   TemporaryFolder folder;
-  Result result = globalloc("bench --quick --scale 0.05 --only footprint,glibc,fast --out '" +
-                            folder.path().string() + "'");
+  Result result = bench("--quick --scale 0.05 --only footprint,glibc,fast", folder);
   ASSERT_EQ(result.status, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("Resident MiB after an idle second:  glibc "), std::string::npos) << result.out;
   const std::string markdown = read_file(find_below(folder.path(), "report.md"));
@@ -266,8 +271,7 @@ TEST(GloballocCommand, BenchReportsWhatTheChecksCost) {
   // fast and fast-unchecked side by side: the table of the checks' cost, in
   // the output and in the report, one row per workload and the mean.
   TemporaryFolder folder;
-  Result result = globalloc("bench --runs 2 --scale 0.05 --only churn,larson,fast,fast-unchecked --out '" +
-                            folder.path().string() + "'");
+  Result result = bench("--runs 2 --scale 0.05 --only churn,larson,fast,fast-unchecked", folder);
   ASSERT_EQ(result.status, 0) << result.out << result.err;
   const std::size_t table = result.out.find("what fast's misuse checks cost");
   ASSERT_NE(table, std::string::npos) << result.out;
@@ -285,15 +289,14 @@ TEST(GloballocCommand, BenchReportsWhatTheChecksCost) {
         << markdown;
   }
   // Without fast-unchecked in the run there is nothing to compare.
-  Result alone = globalloc("bench --quick --scale 0.05 --only churn,fast --out '" + folder.path().string() + "'");
+  Result alone = bench("--quick --scale 0.05 --only churn,fast", folder);
   ASSERT_EQ(alone.status, 0) << alone.out << alone.err;
   EXPECT_EQ(alone.out.find("what fast's misuse checks cost"), std::string::npos) << alone.out;
 }
 
 TEST(GloballocCommand, BenchRunsEachWorkloadOncePerThreadCount) {
   TemporaryFolder folder;
-  Result result = globalloc("bench --quick --scale 0.05 --threads 1,3 --only larson,glibc --out '" +
-                            folder.path().string() + "'");
+  Result result = bench("--quick --scale 0.05 --threads 1,3 --only larson,glibc", folder);
   ASSERT_EQ(result.status, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("wl-larson/1t"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("wl-larson/3t"), std::string::npos) << result.out;
