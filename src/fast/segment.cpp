@@ -55,12 +55,23 @@ void format(Segment* segment, SegmentKind kind) noexcept {
   segment_reset_state(segment);
 }
 
-void discard_range(Segment* segment, std::size_t from, std::size_t to) noexcept {
+/// Discards [from, to) of the segment, of which `committed` bytes (its
+/// dirty pages) were counted committed: the rest was purged before, or
+/// never touched, and leaves the counts as they are.
+void discard_range(Segment* segment, std::size_t from, std::size_t to, std::size_t committed) noexcept {
   if (to <= from) return;
   platform::discard(reinterpret_cast<char*>(segment) + from, to - from);
-  count(counters.bytes_purged_total, static_cast<std::int64_t>(to - from));
-  count(counters.bytes_committed, -static_cast<std::int64_t>(to - from));
+  count(counters.bytes_purged_total, static_cast<std::int64_t>(committed));
+  count(counters.bytes_committed, -static_cast<std::int64_t>(committed));
   count(counters.purge_operations_total, 1);
+}
+
+/// The bytes of a segment's dirty free pages: what it holds committed
+/// besides its header and the pages in use. While the segment is cached its
+/// dirty mask is kept for this (touched_end only bounds where they lie).
+std::size_t dirty_bytes(const Segment* segment) noexcept {
+  return static_cast<std::size_t>(__builtin_popcountll(segment->dirty_pages & segment->free_pages))
+         << segment->page_shift;
 }
 
 std::atomic<bool> metadata_guards{false};
@@ -122,16 +133,15 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
     count(counters.bytes_mapped, segment_size);
     count(counters.bytes_committed, segment_header_size);
   }
+  // A cached segment's dirty mask: the pages an earlier use left resident
+  // (and counted committed). Units and slots have the same size, so it
+  // holds whichever kind the segment is formatted as.
+  static_assert(Config::small_page_shift == Config::large_unit_shift);
+  const std::uint64_t left_dirty = segment->touched_end > segment_header_size ? segment->dirty_pages : 0;
   format(segment, kind);
   segment_guard_metadata(segment);
-  if (segment->touched_end > segment_header_size) {
-    // Pages an earlier use left resident are free and dirty: reuse them
-    // first, purge them if they stay free.
-    const unsigned touched_pages = static_cast<unsigned>((segment->touched_end - 1) >> segment->page_shift) + 1;
-    const std::uint64_t below =
-        touched_pages >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << touched_pages) - 1;
-    segment_mark_dirty(segment, segment->free_pages & below);
-  }
+  // They are free and dirty: reused first, purged if they stay free.
+  if (left_dirty != 0) segment_mark_dirty(segment, segment->free_pages & left_dirty);
   count(counters.segments_in_use, 1);
   segment_register(segment);
   return segment;
@@ -184,12 +194,14 @@ void segment_release(Segment* segment) noexcept {
   // Every page is free now; those not purged yet may be resident, and the
   // highest of them bounds what the cache has to purge later.
   const std::uint64_t dirty = segment->dirty_pages & segment->free_pages;
+  segment->dirty_pages = dirty;
   segment->touched_end =
       dirty != 0 ? (std::size_t{64} - static_cast<unsigned>(__builtin_clzll(dirty))) << segment->page_shift
                  : segment_header_size;
   const long delay = purge_delay_ms();
   if (delay == 0) {
-    discard_range(segment, segment_header_size, segment->touched_end);
+    discard_range(segment, segment_header_size, segment->touched_end, dirty_bytes(segment));
+    segment->dirty_pages = 0;
     segment->touched_end = segment_header_size;
   }
   segment->owner = nullptr;
@@ -206,7 +218,7 @@ void segment_release(Segment* segment) noexcept {
     }
   }
   count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
-  count(counters.bytes_committed, -static_cast<std::int64_t>(segment->touched_end));
+  count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
   platform::release(segment, segment_size);
 }
 
@@ -355,7 +367,7 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
     std::size_t from = std::size_t{first} << segment->page_shift;
     if (from < segment_header_size) from = segment_header_size;
     const std::size_t to = (std::size_t{last} + 1) << segment->page_shift;
-    discard_range(segment, from, to);
+    discard_range(segment, from, to, to - from);
     discarded += to - from;
     const std::uint64_t run = (last == 63 ? ~std::uint64_t{0} : (std::uint64_t{1} << (last + 1)) - 1) &
                               ~((std::uint64_t{1} << first) - 1);
@@ -401,7 +413,8 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
       }
       if (segment->touched_end > segment_header_size && segment->purge_deadline_ms != 0 &&
           segment->purge_deadline_ms <= now_ms) {
-        discard_range(segment, segment_header_size, segment->touched_end);
+        discard_range(segment, segment_header_size, segment->touched_end, dirty_bytes(segment));
+        segment->dirty_pages = 0;
         segment->touched_end = segment_header_size;
       }
       link = &segment->next;
@@ -418,7 +431,7 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
     Segment* segment = to_unmap;
     to_unmap = segment->next;
     count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
-    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->touched_end));
+    count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
     platform::release(segment, segment_size);
   }
 }
