@@ -937,7 +937,8 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
   }
 }
 
-void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept {
+bool purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept {
+  bool waits = false;
   Segment* list;
   {
     LockGuard guard(abandoned_lock);
@@ -971,6 +972,8 @@ void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
         continue;
       }
       segment_purge_pages(segment, 0, true);
+    } else {
+      waits = true;
     }
     segment->next = nullptr;
     *keep_end = segment;
@@ -983,6 +986,7 @@ void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
     while (*end != nullptr) end = &(*end)->next;
     *end = keep;
   }
+  return waits;
 }
 
 void heap_purge_all() noexcept {
@@ -1018,8 +1022,9 @@ void heap_purge_all() noexcept {
   segment_cache_purge(0, true);
 }
 
-bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
+HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
   bool changed = false;
+  bool waits = false;
   // Held through the walk: the fork handlers take it first, so no heap's
   // slot lock is held here when a process forks.
   LockGuard walk(idle_purge_lock);
@@ -1036,7 +1041,11 @@ bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
       // thread meanwhile; the purge itself keeps no other thread waiting.
       LockGuard guard(pool_lock);
       following = heap->all_next;
-      if (!heap->in_use || !heap->slots_lock.try_lock()) continue;  // an owner at its slots is not idle
+      if (!heap->in_use) continue;
+      if (!heap->slots_lock.try_lock()) {  // an owner at its slots is not idle
+        waits = true;
+        continue;
+      }
     }
     if (heap->slot_changes != heap->slot_changes_seen) {
       heap->slot_changes_seen = heap->slot_changes;
@@ -1048,9 +1057,18 @@ bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
         if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, true);
       }
     }
+    if (!waits) {
+      for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
+        if ((segment->dirty_pages & segment->free_pages) != 0) {
+          waits = true;  // free slots whose quiet delay is still running
+          break;
+        }
+      }
+    }
     heap->slots_lock.unlock();
   }
-  return changed;
+  if (changed) return HeapsOutlook::changed;
+  return waits ? HeapsOutlook::memory_waits : HeapsOutlook::settled;
 }
 
 // ---- process -------------------------------------------------------------------------

@@ -201,7 +201,8 @@ void heap_adopt_idle_abandoned(ThreadHeap* heap, std::uint64_t now_ms, std::uint
 /// of them with `force`): takes in their remote frees, returns their empty
 /// pages, releases the segments left empty and purges the free pages of the
 /// others, which stay on the list. purge() and the purge thread call it.
-void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept;
+/// True when some segment has not waited its delay yet.
+bool purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept;
 
 /// The purge thread's look at live threads' heaps: purges every free slot
 /// of the segments of a heap whose owner made no change to its slots for
@@ -209,9 +210,13 @@ void purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
 /// its fast paths), so each of those slots has been free that long. A heap
 /// whose owner is busy with its slots is left to the owner's own purge
 /// checks: purging what it is about to take again would cost page faults.
-/// Its pages stay as they are. True when some heap's slots changed since
-/// the last call (it may go quiet next).
-bool purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
+/// Its pages stay as they are.
+enum class HeapsOutlook {
+  settled,       ///< no heap has a free slot left to purge
+  memory_waits,  ///< some heap's free slots wait (or its owner held the lock)
+  changed,       ///< some heap's slots changed since the last call: it may go quiet next
+};
+HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
 
 /// Process set-up (options, exit hook, fork hooks); idempotent.
 void process_init() noexcept;

@@ -390,12 +390,14 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
   return rounded;
 }
 
-void large_purge(std::uint64_t now_ms, bool force) noexcept {
+bool large_purge(std::uint64_t now_ms, bool force) noexcept {
+  bool waits = false;
   for (Shard& shard : shards) {
     if (force) {
       shard.lock.lock();
     } else if (!shard.lock.try_lock()) {
-      continue;  // another thread is using the shard; a later check purges it
+      waits = true;  // another thread is using the shard; a later check purges it
+      continue;
     }
     for (Segment* segment = shard.segments; segment != nullptr;) {
       Segment* following = segment->next;
@@ -403,13 +405,16 @@ void large_purge(std::uint64_t now_ms, bool force) noexcept {
       if (segment->used_pages == 0 && expired) {
         segment_list_remove(shard.segments, segment);
         segment_release(segment);  // the cache purges or reuses it
-      } else if (segment->dirty_pages != 0) {
-        segment_purge_pages(segment, now_ms, force);
+      } else {
+        if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, force);
+        // Free units not yet due, or a whole segment waiting to go.
+        if (segment->purge_deadline_ms != 0) waits = true;
       }
       segment = following;
     }
     shard.lock.unlock();
   }
+  return waits;
 }
 
 void large_fork_prepare() noexcept {

@@ -36,8 +36,9 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
 void* huge_reallocate(Segment* segment, Page* page, void* block, std::size_t new_size) noexcept;
 
 /// Discards the free units of large segments whose purge delay passed (all
-/// of them with force); shards busy in other threads are skipped.
-void large_purge(std::uint64_t now_ms, bool force) noexcept;
+/// of them with force); shards busy in other threads are skipped. True when
+/// memory still waits in them (for its deadline, or in a skipped shard).
+bool large_purge(std::uint64_t now_ms, bool force) noexcept;
 
 /// Fork support: every shard lock, taken and released around fork().
 void large_fork_prepare() noexcept;

@@ -3,17 +3,26 @@
 // reads, so that its files need not know the table.
 #include "fast/options.hpp"
 
+#include "fast/purge_thread.hpp"
 #include "options/options.hpp"
 #include "profiling/profiler.hpp"
 
 namespace globalloc::fast {
 
-void set_purge_delay_ms(long delay_ms) noexcept { options::set(options::Option::purge_delay_ms, delay_ms); }
+// Both setters wake the purge thread if it waits for news: what it has to
+// do may have changed.
+void set_purge_delay_ms(long delay_ms) noexcept {
+  options::set(options::Option::purge_delay_ms, delay_ms);
+  purge_thread_note_options_changed();
+}
 
 long purge_delay_ms() noexcept { return options::value(options::Option::purge_delay_ms); }
 
 bool purge_thread_enabled() noexcept { return options::value(options::Option::purge_thread) != 0; }
-void set_purge_thread_enabled(bool enabled) noexcept { options::set(options::Option::purge_thread, enabled ? 1 : 0); }
+void set_purge_thread_enabled(bool enabled) noexcept {
+  options::set(options::Option::purge_thread, enabled ? 1 : 0);
+  purge_thread_note_options_changed();
+}
 
 bool huge_pages_enabled() noexcept { return options::value(options::Option::huge_pages) != 0; }
 bool huge_pages_for_small_blocks() noexcept { return options::value(options::Option::huge_pages) == 2; }

@@ -25,31 +25,86 @@ std::atomic<bool> pending{false};
 /// Set when a free slot first waits for its delay (purge_thread_note_slots_freed).
 std::atomic<bool> slots_freed{false};
 
-/// Checks after the last news before the thread slows to one a second: a
-/// whole delay and a step more, so that the last memory's deadline passed.
+/// Checks after the last news before the thread slows to one a second (while
+/// memory still waits) or waits for news (once none does): a whole delay
+/// and a step more, so that the last memory's deadline passed.
 constexpr unsigned active_checks_after_news = 5;
 constexpr unsigned long idle_step_ms = 1000;
+/// The longest wait for news once nothing is left to purge: a wake-up that
+/// was missed (a remote free into an exited thread's page racing with the
+/// thread falling asleep, an option changed through the generic table) is
+/// made up for after this long.
+constexpr unsigned long news_wait_max_ms = 30000;
+
+/// 1 while the thread waits for news with nothing left to purge; whoever
+/// brings news sets it to 0 and wakes the thread (wake_if_asleep).
+std::atomic<unsigned> asleep{0};
+/// The thread's passes over the places memory waits (tests).
+std::atomic<std::uint64_t> passes{0};
+
+/// One look at every place memory waits for its delay, purging what is due.
+/// True when memory still waits (for its deadline, or behind a lock another
+/// thread held) or a live heap changed since the last look.
+bool purge_pass(long delay, bool* heaps_changed) noexcept {
+  passes.fetch_add(1, std::memory_order_relaxed);
+  *heaps_changed = false;
+  if (delay < 0 || !purge_thread_enabled()) return false;  // nothing to do until an option changes
+  const std::uint64_t now = platform::monotonic_milliseconds();
+  bool waits = segment_cache_purge(now, false);
+  waits |= large_purge(now, false);
+  waits |= purge_abandoned(now, static_cast<std::uint64_t>(delay), false);
+  switch (purge_idle_heaps(now, static_cast<std::uint64_t>(delay))) {
+    case HeapsOutlook::changed:
+      *heaps_changed = true;
+      return true;
+    case HeapsOutlook::memory_waits:
+      return true;
+    case HeapsOutlook::settled:
+      break;
+  }
+  return waits;
+}
+
+/// Nothing waits: sleeps until news (or news_wait_max_ms). Announces the
+/// sleep first and then looks once more, so news that came before the
+/// announcement (whose bringer saw the thread awake and woke nobody) is
+/// seen here, and news after it finds the thread asleep and wakes it.
+void wait_for_news() noexcept {
+  asleep.store(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  bool heaps_changed = false;
+  if (pending.load(std::memory_order_relaxed) || purge_pass(purge_delay_ms(), &heaps_changed)) {
+    asleep.store(0, std::memory_order_relaxed);
+    return;
+  }
+  platform::wait_while_equal(&asleep, 1, news_wait_max_ms);
+  asleep.store(0, std::memory_order_relaxed);
+}
 
 void* purge_thread_main(void*) {
   unsigned quiet_checks = 0;
+  bool waits = true;
   for (;;) {
     const long delay = purge_delay_ms();
     const bool active = quiet_checks < active_checks_after_news;
-    const unsigned long step = delay > 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
-    platform::sleep_milliseconds(step);
+    if (!waits && !active) {
+      // An idle program with nothing left to give back costs no wake-ups.
+      wait_for_news();
+      quiet_checks = 0;
+    } else {
+      const unsigned long step = delay > 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
+      platform::sleep_milliseconds(step);
+    }
     if (pending.exchange(false, std::memory_order_acq_rel)) {
       quiet_checks = 0;
     } else if (quiet_checks < active_checks_after_news) {
       ++quiet_checks;
     }
-    if (delay < 0 || !purge_thread_enabled()) continue;
-    const std::uint64_t now = platform::monotonic_milliseconds();
-    segment_cache_purge(now, false);
-    large_purge(now, false);
-    purge_abandoned(now, static_cast<std::uint64_t>(delay), false);
     // A heap whose slots changed since the last look may go quiet next:
     // news, so that its purge comes a delay after, not a second later.
-    if (purge_idle_heaps(now, static_cast<std::uint64_t>(delay))) quiet_checks = 0;
+    bool heaps_changed = false;
+    waits = purge_pass(purge_delay_ms(), &heaps_changed);
+    if (heaps_changed) quiet_checks = 0;
   }
   return nullptr;
 }
@@ -60,20 +115,44 @@ void raise(std::atomic<bool>& flag) noexcept {
   if (!flag.load(std::memory_order_relaxed)) flag.store(true, std::memory_order_release);
 }
 
+/// After news (memory that now waits, published before the call): wakes
+/// the thread if it waits for news. The fence pairs with wait_for_news's:
+/// either the thread's last look sees the news, or this sees it asleep.
+void wake_if_asleep() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (asleep.load(std::memory_order_relaxed) != 0 && asleep.exchange(0, std::memory_order_acq_rel) != 0) {
+    platform::wake_all_waiting(&asleep);
+  }
+}
+
 }  // namespace
 
-void purge_thread_note_pending() noexcept { raise(pending); }
+void purge_thread_note_pending() noexcept {
+  raise(pending);
+  wake_if_asleep();
+}
 
 void purge_thread_note_slots_freed() noexcept {
-  // Once set, nothing more to look at; before, only a process with this
-  // much committed starts the thread for its heaps' slots.
-  if (slots_freed.load(std::memory_order_relaxed)) return;
+  // Once set, the thread watches the heaps itself while it is awake: only
+  // a thread waiting for news needs telling. Before, only a process with
+  // this much committed starts the thread for its heaps' slots.
+  if (slots_freed.load(std::memory_order_relaxed)) {
+    wake_if_asleep();
+    return;
+  }
   if (counters.bytes_committed.load(std::memory_order_relaxed) <
       static_cast<std::int64_t>(Config::purge_thread_start_committed)) {
     return;
   }
   raise(slots_freed);
+  wake_if_asleep();
 }
+
+void purge_thread_note_options_changed() noexcept { wake_if_asleep(); }
+
+bool purge_thread_asleep() noexcept { return asleep.load(std::memory_order_relaxed) != 0; }
+
+std::uint64_t purge_thread_passes() noexcept { return passes.load(std::memory_order_relaxed); }
 
 void purge_thread_start_if_wanted() noexcept {
   if (state.load(std::memory_order_relaxed) != State::not_started) return;
@@ -87,6 +166,7 @@ void purge_thread_start_if_wanted() noexcept {
 
 void purge_thread_fork_child() noexcept {
   state.store(State::not_started, std::memory_order_relaxed);
+  asleep.store(0, std::memory_order_relaxed);
 }
 
 bool purge_thread_running() noexcept { return state.load(std::memory_order_acquire) == State::running; }

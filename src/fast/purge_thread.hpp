@@ -9,23 +9,34 @@
 // process, started the first time memory waits for the delay (in a
 // thread's own segments: once 16 MiB are committed), then asleep between
 // checks a quarter of the delay apart; after a whole delay with nothing new
-// it checks once a second. It never touches a live thread's pages (its
+// it checks once a second, and once nothing is left to purge it waits for
+// news (the notes below wake it), so an idle process costs no wake-ups.
+// It never touches a live thread's pages (its
 // empty current pages included): the fast paths change those without a
 // lock. Option purge_thread=0 turns it off.
 #pragma once
+
+#include <cstdint>
 
 namespace globalloc::fast {
 
 /// Memory now waits for the delay in a shared place (a segment went to the
 /// cache, a thread left segments behind): the thread, when it runs, goes on
-/// checking. May be called with allocator locks held; it only sets flags.
+/// checking, and wakes if it waited for news. May be called with allocator
+/// locks held: it sets a flag, and makes a system call only to wake the
+/// thread from such a wait.
 void purge_thread_note_pending() noexcept;
 
 /// A free slot (a heap's, a large segment's) now waits for the delay: a
 /// reason to start the thread once the process has
 /// Config::purge_thread_start_committed bytes committed; from then on it
-/// watches the heaps itself (purge_idle_heaps). Only sets a flag.
+/// watches the heaps itself (purge_idle_heaps), and wakes if it waited for
+/// news. Sets a flag, or wakes the thread as purge_thread_note_pending does.
 void purge_thread_note_slots_freed() noexcept;
+
+/// The purge options changed: wakes the thread if it waits for news (it
+/// does not start it).
+void purge_thread_note_options_changed() noexcept;
 
 /// Starts the thread if memory waits and it is not running (and the option
 /// and a positive delay allow it). Creating a thread allocates: call it
@@ -37,5 +48,13 @@ void purge_thread_fork_child() noexcept;
 
 /// Whether the thread was started in this process (tests).
 bool purge_thread_running() noexcept;
+
+/// Whether the thread waits for news, with nothing left to purge: a remote
+/// free into an exited thread's page then tells it (remote_free.cpp).
+bool purge_thread_asleep() noexcept;
+
+/// The thread's looks at the places memory waits so far (tests: an idle
+/// process with nothing left to purge costs no wake-ups).
+std::uint64_t purge_thread_passes() noexcept;
 
 }  // namespace globalloc::fast

@@ -4,6 +4,7 @@
 // the list, abandoning the page, or another thread adopting it.
 #include "fast/remote_free.hpp"
 
+#include "fast/purge_thread.hpp"
 #include "fast/segment.hpp"
 
 namespace globalloc::fast {
@@ -57,6 +58,11 @@ void drain(ThreadHeap* heap, std::uintptr_t list) noexcept {
 }  // namespace
 
 void remote_free(Page* page, Block* block) noexcept {
+  // A block of an exited thread's page reaches no owner; the purge thread
+  // takes it in, and is told when it waits for news. Read before the push:
+  // after it the page may be gone. (Falling asleep between this look and
+  // the push, the thread misses it until its next news.)
+  const bool tell_purge_thread = purge_thread_asleep() && page->owner.load(std::memory_order_acquire) == nullptr;
   std::uintptr_t word = page->remote.load(std::memory_order_relaxed);
   bool may_notify = true;
   for (;;) {
@@ -80,6 +86,7 @@ void remote_free(Page* page, Block* block) noexcept {
     block->encoded_next = page->encode(reinterpret_cast<Block*>(word & ~remote_notify_bit), block);
     const std::uintptr_t pushed = reinterpret_cast<std::uintptr_t>(block) | (word & remote_notify_bit);
     if (page->remote.compare_exchange_weak(word, pushed, std::memory_order_release, std::memory_order_relaxed)) {
+      if (tell_purge_thread) [[unlikely]] purge_thread_note_pending();
       return;
     }
   }

@@ -168,12 +168,16 @@ bool huge_cache_put(Segment* segment) noexcept {
   const long delay = purge_delay_ms();
   if (delay == 0) return false;  // purge at once: unmap
   segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
-  LockGuard guard(cache_lock);
-  if (huge_cache_count == huge_cache_capacity || huge_cache_bytes + segment->mapping_size > huge_cache_bytes_max) {
-    return false;
+  {
+    LockGuard guard(cache_lock);
+    if (huge_cache_count == huge_cache_capacity || huge_cache_bytes + segment->mapping_size > huge_cache_bytes_max) {
+      return false;
+    }
+    huge_cache[huge_cache_count++] = segment;
+    huge_cache_bytes += segment->mapping_size;
   }
-  huge_cache[huge_cache_count++] = segment;
-  huge_cache_bytes += segment->mapping_size;
+  // It waits for its deadline where only the purge thread may reach it.
+  if (delay > 0) purge_thread_note_pending();
   return true;
 }
 
@@ -384,7 +388,8 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
   return discarded;
 }
 
-void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
+bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
+  bool waits = false;
   Segment* to_unmap = nullptr;
   Segment* huge_to_unmap = nullptr;
   {
@@ -398,6 +403,7 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
         huge_to_unmap = segment;
         continue;
       }
+      if (segment->purge_deadline_ms != 0) waits = true;
       ++index;
     }
     Segment** link = &cache_head;
@@ -417,6 +423,7 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
         segment->dirty_pages = 0;
         segment->touched_end = segment_header_size;
       }
+      if (segment->touched_end > segment_header_size && segment->purge_deadline_ms != 0) waits = true;
       link = &segment->next;
     }
   }
@@ -434,6 +441,7 @@ void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
     count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
     platform::release(segment, segment_size);
   }
+  return waits;
 }
 
 void segment_cache_lock() noexcept { cache_lock.lock(); }

@@ -182,7 +182,8 @@ void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept;
 std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool force) noexcept;
 
 /// Purges cached segments whose delay expired; unmaps them all with force.
-void segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
+/// True when cached memory still waits for its deadline.
+bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
 
 /// Fork support: the segment cache lock, taken and released around fork().
 void segment_cache_lock() noexcept;

@@ -1,4 +1,5 @@
-// POSIX implementation of the thread and process hooks (threads.hpp).
+// POSIX implementation of the thread and process hooks (threads.hpp), with
+// Linux futexes for the waits.
 // pthread_key_create and pthread_atfork in glibc fill static tables and do
 // not call malloc; pthread_setspecific only allocates for keys past the first
 // 32, which is why the allocator installs its key as early as it can (a
@@ -9,10 +10,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
 
 namespace globalloc::platform {
 
@@ -69,6 +72,20 @@ void sleep_milliseconds(unsigned long milliseconds) noexcept {
   timespec wait{static_cast<time_t>(milliseconds / 1000), static_cast<long>(milliseconds % 1000) * 1000000L};
   while (::nanosleep(&wait, &wait) != 0) {
   }
+}
+
+static_assert(sizeof(std::atomic<unsigned>) == sizeof(int) && std::atomic<unsigned>::is_always_lock_free,
+              "a futex is a plain 32-bit word");
+
+void wait_while_equal(const std::atomic<unsigned>* word, unsigned expected, unsigned long timeout_milliseconds) noexcept {
+  timespec timeout{static_cast<time_t>(timeout_milliseconds / 1000), static_cast<long>(timeout_milliseconds % 1000) * 1000000L};
+  // Returns at once when the word no longer holds `expected` (EAGAIN), on a
+  // wake-up, a signal or the timeout: the caller looks again in each case.
+  ::syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &timeout, nullptr, 0);
+}
+
+void wake_all_waiting(const std::atomic<unsigned>* word) noexcept {
+  ::syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
 void yield_processor() noexcept { ::sched_yield(); }

@@ -5,6 +5,8 @@
 // allocator call them from inside malloc.
 #pragma once
 
+#include <atomic>
+
 namespace globalloc::platform {
 
 using ThreadExitFunction = void (*)(void* value);
@@ -30,6 +32,15 @@ bool start_background_thread(void* (*function)(void*), void* argument) noexcept;
 
 /// Sleeps the calling thread for about `milliseconds`.
 void sleep_milliseconds(unsigned long milliseconds) noexcept;
+
+/// Blocks the calling thread while `*word` holds `expected`, until
+/// wake_all_waiting(word) or about `timeout_milliseconds` (a futex on Linux);
+/// it may also return early, so the caller looks at `word` again.
+void wait_while_equal(const std::atomic<unsigned>* word, unsigned expected, unsigned long timeout_milliseconds) noexcept;
+
+/// Wakes every thread blocked in wait_while_equal on `word` (after the
+/// caller changed it).
+void wake_all_waiting(const std::atomic<unsigned>* word) noexcept;
 
 /// Lets another thread run (used by spin locks that wait too long).
 void yield_processor() noexcept;

@@ -130,6 +130,76 @@ int freed_blocks_still_resident_percent(bool purge_thread) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// What idle_child_findings reports, one bit each.
+constexpr int kWokeWhileIdle = 1;       ///< the thread made passes while nothing was left to purge
+constexpr int kNeverFellAsleep = 2;     ///< it never came to wait for news
+constexpr int kMissedLiveFrees = 4;     ///< a live thread's frees did not wake it
+constexpr int kMissedRemoteFrees = 8;   ///< frees into an exited thread's pages did not wake it
+
+/// Waits up to two seconds for the purge thread to wait for news.
+bool wait_until_asleep() {
+  for (int i = 0; i < 200; ++i) {
+    if (fast::purge_thread_asleep()) return true;
+    usleep(10 * 1000);
+  }
+  return false;
+}
+
+/// In a child: a thread allocates about 200 MB and exits with one block in
+/// 3000 still live; once the purge thread gave the rest back, the process
+/// idles for three seconds, then frees the exited thread's survivors, and
+/// later the main thread allocates and frees 200 MB. Exit code: the
+/// k* bits of what went wrong (0: the idle seconds cost no pass, and each
+/// later free woke the thread, which gave the memory back).
+int idle_child_findings() {
+  const pid_t child = fork();
+  if (child == 0) {
+    fast::set_purge_delay_ms(50);
+    fast::set_purge_thread_enabled(true);
+    int findings = 0;
+    std::vector<void*> survivors;
+    std::thread([&survivors] {
+      std::vector<void*> blocks;
+      blocks.reserve(200000);
+      for (int i = 0; i < 200000; ++i) {
+        const std::size_t size = 200 + (i % 13) * 150;
+        blocks.push_back(fast::allocate(size, 16));
+        std::memset(blocks.back(), 1, size);
+      }
+      for (std::size_t i = 0; i < blocks.size(); ++i) {
+        if (i % 3000 == 0) {
+          survivors.push_back(blocks[i]);
+        } else {
+          fast::deallocate(blocks[i]);
+        }
+      }
+    }).join();
+    if (!wait_until_asleep()) findings |= kNeverFellAsleep;
+    const std::uint64_t passes_before = fast::purge_thread_passes();
+    sleep(3);
+    if (fast::purge_thread_passes() > passes_before + 1) findings |= kWokeWhileIdle;
+
+    // First, while the main thread has taken no page (it would adopt the
+    // exited thread's segments, and these frees would be its own).
+    const std::size_t with_survivors = committed_bytes();
+    for (void* block : survivors) fast::deallocate(block);  // remote frees: their owner exited
+    usleep(500 * 1000);
+    // Each survivor held a page of its own segment, about 8 MB in all.
+    if (committed_bytes() + (std::size_t{4} << 20) > with_survivors) findings |= kMissedRemoteFrees;
+
+    if (!wait_until_asleep()) findings |= kNeverFellAsleep;
+    const std::size_t settled = committed_bytes();
+    std::size_t full = 0;
+    allocate_and_free(full);  // the main thread's heap stays live
+    usleep(500 * 1000);
+    if (committed_bytes() > settled + (std::size_t{16} << 20)) findings |= kMissedLiveFrees;
+    _exit(findings);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace
 
 TEST(PurgeThread, FreeBlocksAmongSurvivorsOfAnExitedThreadGoBack) {
@@ -158,6 +228,15 @@ TEST(PurgeThread, MemoryFreedByALiveThreadThatThenIdlesGoesBack) {
 
 TEST(PurgeThread, WithoutItALiveThreadKeepsTheMemory) {
   EXPECT_EQ(run_child(false, Freer::live_thread), kStayedHigh);
+}
+
+TEST(PurgeThread, AnIdleProcessWithNothingToPurgeCostsNoWakeUpsAndNewsWakesTheThread) {
+  // Once everything went back, the thread waits for news instead of
+  // looking once a second; a live thread's frees and frees into an exited
+  // thread's pages each wake it. (Before the test below, which leaves the
+  // thread running in this process: ThreadSanitizer builds cannot start
+  // threads in a child forked from a process with threads.)
+  EXPECT_EQ(idle_child_findings(), 0);
 }
 
 TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
