@@ -65,9 +65,10 @@ TEST(Large, HugeStatisticsFollowBlocks) {
 }
 
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
-  // Over free slots after it; blocks placed in shorter holes (earlier tests
-  // of this process leave some, and best fit fills them first) move, and
-  // are set aside until one grows where it is.
+  // Over free slots after it; a block placed in a shorter hole (earlier
+  // tests of this process leave some, and best fit fills them first)
+  // moves, and a block of its size then fills the hole it left, so that the
+  // next try lands elsewhere.
   std::vector<void*> set_aside;
   bool grew_in_place = false;
   for (int attempt = 0; attempt < 32 && !grew_in_place; ++attempt) {
@@ -75,11 +76,8 @@ TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
     void* grown = fast::reallocate(block, 2000000, 16);
     ASSERT_NE(grown, nullptr);
     grew_in_place = grown == block;
-    if (grew_in_place) {
-      fast::deallocate(grown);
-    } else {
-      set_aside.push_back(grown);
-    }
+    if (!grew_in_place) set_aside.push_back(fast::allocate(100000, 16));
+    fast::deallocate(grown);
   }
   EXPECT_TRUE(grew_in_place);
   for (void* block : set_aside) fast::deallocate(block);
