@@ -5,6 +5,7 @@
 #include "fast/heap.hpp"
 #include "fast/large.hpp"
 #include "fast/options.hpp"
+#include "fast/segment.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
 #include "platform/os_memory.hpp"
@@ -54,14 +55,75 @@ unsigned first_class_with_inner_pages() noexcept {
   return class_count;
 }
 
-/// Discards the inner OS pages of the page's free blocks and marks it purged
-/// at its present counts: it is not discarded again until they move (or,
-/// abandoned, until remote frees arrive). Returns bytes discarded.
-std::size_t discard_free_blocks(Page* page) noexcept {
+/// Marks the page purged at its present counts: it is not purged again
+/// until they move (or, abandoned, until remote frees arrive).
+void mark_purged(Page* page) noexcept {
   page->quiet_allocated = page->allocated;
   page->quiet_used = page->used;
   page->quiet_checks = quiet_checks_purged;
+}
+
+/// Discards the inner OS pages of the page's free blocks and marks it
+/// purged. Returns bytes discarded.
+std::size_t discard_free_blocks(Page* page) noexcept {
+  mark_purged(page);
   return discard_list(page, page->free) + discard_list(page, page->local_free);
+}
+
+/// Most blocks a page carves (64 KiB of 8-byte blocks): trim_free_tail's
+/// bitmap, 1 KiB of the caller's stack.
+constexpr std::uint32_t trim_blocks_max = small_page_size / 8;
+
+/// For a page no thread uses (an exited thread's): the free blocks after its
+/// last block in use become uncarved again. The lists lose them, the carved
+/// count ends after that block, and the OS pages from there to the end of
+/// the page's span are discarded, links and all (carving writes the links
+/// again if a thread takes the page over). Blocks of any size, so the small
+/// ones among an exited thread's survivors go back too, which no discard of
+/// whole pages inside one block can reach. The lists are rebuilt in address
+/// order. Returns bytes discarded; 0, touching nothing, when the lists do
+/// not read as this page's (a misuse the allocation that meets it reports).
+std::size_t trim_free_tail(Page* page) noexcept {
+  const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
+  if (carved == 0 || carved > trim_blocks_max) return 0;
+  std::uint64_t free_bits[trim_blocks_max / 64] = {};
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  const std::size_t size = page->block_size;
+  for (void* list : {page->free, page->local_free}) {
+    std::uint32_t left = carved;
+    for (void* block = list; block != page->sentinel(); block = page->decode(static_cast<Block*>(block))) {
+      const auto address = reinterpret_cast<std::uintptr_t>(block);
+      if (left-- == 0 || !page_has_carved_block_at(page, address)) return 0;
+      const auto index = static_cast<std::uint32_t>((address - area) / size);
+      const std::uint64_t bit = std::uint64_t{1} << (index % 64);
+      if ((free_bits[index / 64] & bit) != 0) return 0;  // on the lists twice
+      free_bits[index / 64] |= bit;
+    }
+  }
+  auto is_free = [&free_bits](std::uint32_t index) { return (free_bits[index / 64] >> (index % 64) & 1) != 0; };
+  std::uint32_t kept = carved;
+  while (kept > 0 && is_free(kept - 1)) --kept;
+  if (kept == carved || kept == 0) return 0;  // no free tail; or no block in use (the caller returns such pages)
+  void* head = page->sentinel();
+  for (std::uint32_t index = kept; index-- > 0;) {
+    if (!is_free(index)) continue;
+    auto* block = reinterpret_cast<Block*>(area + std::size_t{index} * size);
+    block->encoded_next = page->encode(head, block);
+    head = block;
+  }
+  page->free = head;
+  page->local_free = page->sentinel();
+  // Remote frees check a block against the carved count (free_slow); the
+  // blocks still in use all lie below the new one.
+  page->capacity.store(kept, std::memory_order_relaxed);
+  const std::uintptr_t os_page = platform::page_size();
+  const std::uintptr_t from = (area + std::size_t{kept} * size + os_page - 1) & ~(os_page - 1);
+  std::size_t span_bytes = 0;
+  const auto span = reinterpret_cast<std::uintptr_t>(segment_page_area(segment_of(page), page, &span_bytes));
+  const std::uintptr_t to = (span + span_bytes) & ~(os_page - 1);
+  if (to <= from) return 0;
+  platform::discard(reinterpret_cast<void*>(from), to - from);
+  return to - from;
 }
 
 void count_purged(std::size_t bytes, std::size_t operations) noexcept {
@@ -101,12 +163,17 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
 }
 
 std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept {
-  if (page->size_class == large_page_class || page->size_class < first_class_with_inner_pages()) return 0;
+  if (page->size_class == large_page_class) return 0;
   if (page->quiet_checks == quiet_checks_purged && !lists_grew) return 0;
+  std::size_t bytes = trim_free_tail(page);
   // Marked as heap_purge_free_blocks marks it: a thread that adopts the
   // page later sees it purged until its counts move.
-  const std::size_t bytes = discard_free_blocks(page);
-  count_purged(bytes, 1);
+  if (page->size_class >= first_class_with_inner_pages()) {
+    bytes += discard_free_blocks(page);
+  } else {
+    mark_purged(page);
+  }
+  count_purged(bytes, bytes != 0 ? 1 : 0);
   return bytes;
 }
 

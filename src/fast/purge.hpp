@@ -23,7 +23,9 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept;
 
 /// The same for one page of a segment a finished thread left behind, which
 /// no thread owns (purge_abandoned holds it off the list): its free lists
-/// change only when remote frees are taken in. Once per page, unless
+/// change only when remote frees are taken in. There, blocks of any size
+/// also go back after the last block in use: they become uncarved again
+/// and their OS pages are discarded whole. Once per page, unless
 /// `lists_grew` (remote frees were just taken in); returns bytes discarded.
 std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept;
 

@@ -130,6 +130,88 @@ int freed_blocks_still_resident_percent(bool purge_thread) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// What small_block_tail_findings reports, one bit each.
+constexpr int kTailStayedResident = 1;  ///< over a tenth of the freed tails' OS pages still resident
+constexpr int kSurvivorDamaged = 2;     ///< a live block lost its contents
+constexpr int kReuseDamaged = 4;        ///< a block carved again after the trim lost its contents
+
+/// Resident OS pages of [start, end) (mincore), and how many there are.
+std::pair<std::size_t, std::size_t> resident_pages(std::uintptr_t start, std::uintptr_t end) {
+  const std::size_t os_page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  start = (start + os_page - 1) & ~(os_page - 1);
+  end &= ~(os_page - 1);
+  if (end <= start) return {0, 0};
+  std::vector<unsigned char> map((end - start) / os_page);
+  if (mincore(reinterpret_cast<void*>(start), end - start, map.data()) != 0) return {0, 0};
+  std::size_t resident = 0;
+  for (unsigned char page : map) resident += page & 1;
+  return {resident, map.size()};
+}
+
+/// In a child: a thread allocates 3200 blocks of 2000 bytes (the 2 KiB
+/// class, 32 to a 64 KiB page, too small to hold a whole OS page of their
+/// own), keeps the first of every 32 and frees the rest, and exits; the
+/// process idles for ten delays. Then the kept blocks are checked, and a
+/// second thread allocates and checks 3200 more of the same size (the pages
+/// carve their tails again) before everything is freed. Exit code: the k*
+/// bits above of what went wrong.
+int small_block_tail_findings() {
+  const pid_t child = fork();
+  if (child == 0) {
+    fast::set_purge_delay_ms(50);
+    fast::set_purge_thread_enabled(true);
+    constexpr std::size_t size = 2000;
+    constexpr int count = 3200;
+    std::vector<unsigned char*> blocks(count);
+    std::thread([&blocks] {
+      for (int i = 0; i < count; ++i) {
+        blocks[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
+        std::memset(blocks[i], i & 0xff, size);
+      }
+      for (int i = 0; i < count; ++i) {
+        if (i % 32 != 0) fast::deallocate(blocks[i]);
+      }
+    }).join();
+    usleep(500 * 1000);
+    int findings = 0;
+    std::size_t resident = 0;
+    std::size_t pages = 0;
+    for (int i = 0; i < count; i += 32) {
+      // The freed blocks after each kept one, from the OS page after it.
+      const auto kept_end = reinterpret_cast<std::uintptr_t>(blocks[i]) + size;
+      const auto [in, all] = resident_pages(kept_end, reinterpret_cast<std::uintptr_t>(blocks[i]) + 31 * size);
+      resident += in;
+      pages += all;
+      for (std::size_t byte = 0; byte < size; ++byte) {
+        if (blocks[i][byte] != (i & 0xff)) {
+          findings |= kSurvivorDamaged;
+          break;
+        }
+      }
+    }
+    if (pages == 0 || resident * 10 > pages) findings |= kTailStayedResident;
+    std::thread([&findings] {
+      std::vector<unsigned char*> more(count);
+      for (int i = 0; i < count; ++i) {
+        more[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
+        std::memset(more[i], (i * 7) & 0xff, size);
+      }
+      for (int i = 0; i < count; ++i) {
+        if (more[i][0] != ((i * 7) & 0xff) || more[i][size - 1] != ((i * 7) & 0xff)) findings |= kReuseDamaged;
+        fast::deallocate(more[i]);
+      }
+    }).join();
+    for (int i = 0; i < count; i += 32) {
+      if (blocks[i][0] != (i & 0xff) || blocks[i][size - 1] != (i & 0xff)) findings |= kSurvivorDamaged;
+      fast::deallocate(blocks[i]);
+    }
+    _exit(findings);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /// What idle_child_findings reports, one bit each.
 constexpr int kWokeWhileIdle = 1;       ///< the thread made passes while nothing was left to purge
 constexpr int kNeverFellAsleep = 2;     ///< it never came to wait for news
@@ -208,6 +290,14 @@ TEST(PurgeThread, FreeBlocksAmongSurvivorsOfAnExitedThreadGoBack) {
   // waited the delay.
   EXPECT_LT(freed_blocks_still_resident_percent(true), 10);
   EXPECT_EQ(freed_blocks_still_resident_percent(false), 100);
+}
+
+TEST(PurgeThread, SmallFreeBlocksAfterAnExitedThreadsLastSurvivorGoBack) {
+  // Blocks too small to hold an OS page of their own: after the last live
+  // block of each page, the free ones become uncarved again and their OS
+  // pages are discarded; the survivors keep their contents, and the pages
+  // carve the tails again for the next thread.
+  EXPECT_EQ(small_block_tail_findings(), 0);
 }
 
 TEST(PurgeThread, MemoryFreedByExitedThreadsGoesBackWhileTheProcessIdles) {
