@@ -14,7 +14,15 @@
 
 namespace globalloc::fast {
 
+namespace purge_thread_state {
+/// 1 while the thread waits for news with nothing left to purge; whoever
+/// brings news sets it to 0 and wakes the thread (wake_if_asleep).
+constinit AsleepFlag asleep;
+}  // namespace purge_thread_state
+
 namespace {
+
+std::atomic<unsigned>& asleep = purge_thread_state::asleep.value;
 
 enum class State : int { not_started, running, failed };
 
@@ -36,9 +44,6 @@ constexpr unsigned long idle_step_ms = 1000;
 /// made up for after this long.
 constexpr unsigned long news_wait_max_ms = 30000;
 
-/// 1 while the thread waits for news with nothing left to purge; whoever
-/// brings news sets it to 0 and wakes the thread (wake_if_asleep).
-std::atomic<unsigned> asleep{0};
 /// The thread's passes over the places memory waits (tests).
 std::atomic<std::uint64_t> passes{0};
 
@@ -149,8 +154,6 @@ void purge_thread_note_slots_freed() noexcept {
 }
 
 void purge_thread_note_options_changed() noexcept { wake_if_asleep(); }
-
-bool purge_thread_asleep() noexcept { return asleep.load(std::memory_order_relaxed) != 0; }
 
 std::uint64_t purge_thread_passes() noexcept { return passes.load(std::memory_order_relaxed); }
 

@@ -16,6 +16,7 @@
 // lock. Option purge_thread=0 turns it off.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace globalloc::fast {
@@ -49,9 +50,22 @@ void purge_thread_fork_child() noexcept;
 /// Whether the thread was started in this process (tests).
 bool purge_thread_running() noexcept;
 
+namespace purge_thread_state {
+/// 1 while the thread waits for news (purge_thread.cpp). A cache line of its
+/// own: every remote free reads it, and the thread's other flags and counts
+/// change on each pass.
+struct alignas(64) AsleepFlag {
+  std::atomic<unsigned> value{0};
+};
+[[gnu::visibility("hidden")]] extern AsleepFlag asleep;
+}  // namespace purge_thread_state
+
 /// Whether the thread waits for news, with nothing left to purge: a remote
-/// free into an exited thread's page then tells it (remote_free.cpp).
-bool purge_thread_asleep() noexcept;
+/// free into an exited thread's page then tells it (remote_free.cpp, on
+/// every remote free, hence inline).
+inline bool purge_thread_asleep() noexcept {
+  return purge_thread_state::asleep.value.load(std::memory_order_relaxed) != 0;
+}
 
 /// The thread's looks at the places memory waits so far (tests: an idle
 /// process with nothing left to purge costs no wake-ups).
