@@ -74,8 +74,9 @@ std::size_t discard_free_blocks(Page* page) noexcept {
 /// bitmap, 1 KiB of the caller's stack.
 constexpr std::uint32_t trim_blocks_max = small_page_size / 8;
 
-/// For a page no thread uses (an exited thread's): the free blocks after its
-/// last block in use become uncarved again. The lists lose them, the carved
+/// For a page whose lists no other thread touches (an exited thread's, or
+/// the calling owner's own in purge()): the free blocks after its last
+/// block in use become uncarved again. The lists lose them, the carved
 /// count ends after that block, and the OS pages from there to the end of
 /// the page's span are discarded, links and all (carving writes the links
 /// again if a thread takes the page over). Blocks of any size, so the small
@@ -137,7 +138,10 @@ void count_purged(std::size_t bytes, std::size_t operations) noexcept {
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
   std::size_t bytes = 0;
   std::size_t operations = 0;
-  for (unsigned size_class = first_class_with_inner_pages(); size_class < class_count; ++size_class) {
+  // With force (purge()), the free tails of every class's pages too: the
+  // periodic checks leave the small classes alone, whose pages can be
+  // thousands, each a cache miss to look at.
+  for (unsigned size_class = force ? 0 : first_class_with_inner_pages(); size_class < class_count; ++size_class) {
     for (Page* page = heap->queues[size_class].first; page != nullptr; page = page->next) {
       // A page in use since the last look is left alone: its free blocks are
       // likely to be taken again soon, and discarding them would cost faults.
@@ -151,7 +155,12 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
       }
       if (page->quiet_checks == quiet_checks_purged) continue;
       if (!force && page->quiet_checks < quiet_checks_needed) continue;
-      const std::size_t discarded = discard_free_blocks(page);
+      std::size_t discarded = force ? trim_free_tail(page) : 0;
+      if (size_class >= first_class_with_inner_pages()) {
+        discarded += discard_free_blocks(page);
+      } else {
+        mark_purged(page);
+      }
       if (discarded != 0) {
         bytes += discarded;
         ++operations;

@@ -18,7 +18,9 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept;
 /// (blocks of more than one OS page: medium blocks mostly), so that memory a
 /// program freed goes back even while other blocks of the page live on. Only
 /// pages that stayed quiet (no block taken or freed) through a whole purge
-/// delay of checks, unless `force`. Returns bytes discarded.
+/// delay of checks, unless `force`; with `force` (purge()) the free blocks
+/// after each page's last block in use also become uncarved again and give
+/// their OS pages back, in pages of every class. Returns bytes discarded.
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept;
 
 /// The same for one page of a segment a finished thread left behind, which
