@@ -127,6 +127,16 @@ std::size_t trim_free_tail(Page* page) noexcept {
   return to - from;
 }
 
+/// The free memory of a page whose lists no other thread touches: its free
+/// tail with `trim`, then the OS pages inside its free blocks where its
+/// blocks hold any; marks it purged either way. Returns bytes discarded.
+std::size_t purge_free_memory_of(Page* page, bool trim) noexcept {
+  const std::size_t trimmed = trim ? trim_free_tail(page) : 0;
+  if (page->size_class >= first_class_with_inner_pages()) return trimmed + discard_free_blocks(page);
+  mark_purged(page);
+  return trimmed;
+}
+
 void count_purged(std::size_t bytes, std::size_t operations) noexcept {
   if (bytes == 0) return;
   count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
@@ -155,12 +165,7 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
       }
       if (page->quiet_checks == quiet_checks_purged) continue;
       if (!force && page->quiet_checks < quiet_checks_needed) continue;
-      std::size_t discarded = force ? trim_free_tail(page) : 0;
-      if (size_class >= first_class_with_inner_pages()) {
-        discarded += discard_free_blocks(page);
-      } else {
-        mark_purged(page);
-      }
+      const std::size_t discarded = purge_free_memory_of(page, force);
       if (discarded != 0) {
         bytes += discarded;
         ++operations;
@@ -174,15 +179,10 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
 std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept {
   if (page->size_class == large_page_class) return 0;
   if (page->quiet_checks == quiet_checks_purged && !lists_grew) return 0;
-  std::size_t bytes = trim_free_tail(page);
   // Marked as heap_purge_free_blocks marks it: a thread that adopts the
   // page later sees it purged until its counts move.
-  if (page->size_class >= first_class_with_inner_pages()) {
-    bytes += discard_free_blocks(page);
-  } else {
-    mark_purged(page);
-  }
-  count_purged(bytes, bytes != 0 ? 1 : 0);
+  const std::size_t bytes = purge_free_memory_of(page, true);
+  count_purged(bytes, 1);
   return bytes;
 }
 
