@@ -13,6 +13,7 @@
 #include <cstring>
 #include <new>
 
+#include "fast/holes.hpp"
 #include "fast/large.hpp"
 #include "fast/lock.hpp"
 #include "fast/misuse.hpp"
@@ -341,7 +342,7 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
   if (page->free == page->sentinel() && page->local_free != page->sentinel()) page_collect_local(page);
   if (page->used == 0) return release_page(heap, page);
   const bool has_room = page->free != page->sentinel() || page->local_free != page->sentinel() ||
-                        page->capacity.load(std::memory_order_relaxed) < page->reserved;
+                        page->capacity.load(std::memory_order_relaxed) < page->reserved || page_has_holes(page);
   if (!has_room) {
     std::uintptr_t expected = 0;
     if (page->remote.compare_exchange_strong(expected, remote_notify_bit, std::memory_order_acq_rel)) {
@@ -617,6 +618,9 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
     if (page->free == page->sentinel()) {
       if (page->local_free != page->sentinel()) page_collect_local(page);
       if (page->free == page->sentinel()) page_collect_remote(page);
+      // Holes before new blocks: their memory went back, like the
+      // uncarved room's, and the carved part stays compact.
+      if (page->free == page->sentinel()) page_collect_holes(page);
       if (page->free == page->sentinel()) page_extend(page);
     }
     if (page->free != page->sentinel()) {

@@ -1,9 +1,11 @@
 // Page operations off the fast path: preparing a page for a size class,
 // carving blocks lazily (a page's untouched tail stays non-resident), taking
-// in the remote list, and the list scan that confirms a suspected double free.
+// in the remote list, and the scans that confirm a suspected double free
+// (which know about holes, holes.hpp).
 #include "fast/page.hpp"
 
 #include "fast/config.hpp"
+#include "fast/holes.hpp"
 #include "fast/size_classes.hpp"
 
 namespace globalloc::fast {
@@ -105,7 +107,9 @@ bool list_contains(const Page* page, const void* list, const void* block) noexce
 const Block* page_find_block_in_use(const Page* page) noexcept {
   const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
   const char* cursor = page->area;
+  const std::uint64_t* holes = page_has_holes(page) ? page_hole_words(page) : nullptr;
   for (std::uint32_t index = 0; index < carved; ++index, cursor += page->block_size) {
+    if (holes != nullptr && index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0) continue;
     const auto* block = reinterpret_cast<const Block*>(cursor);
     if (!Page::is_relative_link(block->encoded_next ^ page->key)) return block;
   }
@@ -114,6 +118,12 @@ const Block* page_find_block_in_use(const Page* page) noexcept {
 
 bool page_has_free_block(const Page* page, const void* block) noexcept {
   return list_contains(page, page->free, block) || list_contains(page, page->local_free, block);
+}
+
+bool page_block_is_free(const Page* page, const void* block) noexcept {
+  if (page_block_is_hole(page, block)) return true;
+  return Page::is_relative_link(static_cast<const Block*>(block)->encoded_next ^ page->key) &&
+         page_has_free_block(page, block);
 }
 
 }  // namespace globalloc::fast

@@ -191,17 +191,15 @@ bool page_has_free_block(const Page* page, const void* block) noexcept;
 /// True when a carved block of a page the caller owns is free: its first
 /// word reads as a link (what a free block holds, as page_pop and
 /// page_hand_out test it; live data almost never does), confirmed by the
-/// scan of the page's lists. The misuse checks of free's and realloc's slow
-/// paths.
-inline bool page_block_is_free(const Page* page, const void* block) noexcept {
-  return Page::is_relative_link(static_cast<const Block*>(block)->encoded_next ^ page->key) &&
-         page_has_free_block(page, block);
-}
+/// scan of the page's lists; or a hole (holes.hpp). The misuse checks of
+/// free's and realloc's slow paths.
+bool page_block_is_free(const Page* page, const void* block) noexcept;
 
 /// For a page whose count says no block is in use: the first carved block
 /// whose first word does not read as a free-list link (handing a block out
 /// clears that word, and data reads as a link only by a 2^-42 chance, a
-/// pointer never), or null when every carved block does. Such a block is in use, so the count
+/// pointer never), or null when every carved block does (holes, whose
+/// memory went back, are skipped). Such a block is in use, so the count
 /// went wrong by a double free that no list operation saw (one with other
 /// frees in between). Reads the blocks in address order, one word each,
 /// which the hardware prefetches, instead of following the lists.

@@ -3,6 +3,7 @@
 #include "fast/purge.hpp"
 
 #include "fast/heap.hpp"
+#include "fast/holes.hpp"
 #include "fast/large.hpp"
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
@@ -70,50 +71,147 @@ std::size_t discard_free_blocks(Page* page) noexcept {
   return discard_list(page, page->free) + discard_list(page, page->local_free);
 }
 
-/// Most blocks a page carves (64 KiB of 8-byte blocks): trim_free_tail's
+/// Most blocks a page carves (64 KiB of 8-byte blocks): the free map's
 /// bitmap, 1 KiB of the caller's stack.
-constexpr std::uint32_t trim_blocks_max = small_page_size / 8;
+constexpr std::uint32_t free_map_blocks_max = small_page_size / 8;
 
-/// For a page whose lists no other thread touches (an exited thread's, or
-/// the calling owner's own in purge()): the free blocks after its last
-/// block in use become uncarved again. The lists lose them, the carved
-/// count ends after that block, and the OS pages from there to the end of
-/// the page's span are discarded, links and all (carving writes the links
-/// again if a thread takes the page over). Blocks of any size, so the small
-/// ones among an exited thread's survivors go back too, which no discard of
-/// whole pages inside one block can reach. The lists are rebuilt in address
-/// order. Returns bytes discarded; 0, touching nothing, when the lists do
-/// not read as this page's (a misuse the allocation that meets it reports).
-std::size_t trim_free_tail(Page* page) noexcept {
+/// A page's free blocks, its lists' and its holes, by carved index.
+struct FreeMap {
+  std::uint64_t free[free_map_blocks_max / 64];
+  std::uint64_t holes[page_hole_blocks_max / 64];  ///< the holes it had
+  bool is_free(std::uint32_t index) const noexcept { return (free[index / 64] >> (index % 64) & 1) != 0; }
+  bool is_hole(std::uint32_t index) const noexcept {
+    return index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0;
+  }
+};
+
+/// Reads the page's lists and holes into `map`. False, touching nothing,
+/// when the lists do not read as this page's (a misuse the allocation that
+/// meets it reports) or the page carved more blocks than the map holds.
+bool read_free_map(const Page* page, FreeMap& map) noexcept {
   const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
-  if (carved == 0 || carved > trim_blocks_max) return 0;
-  std::uint64_t free_bits[trim_blocks_max / 64] = {};
+  if (carved > free_map_blocks_max) return false;
+  for (auto& word : map.free) word = 0;
+  for (auto& word : map.holes) word = 0;
+  if (page_has_holes(page)) {
+    const std::uint64_t* holes = page_hole_words(page);
+    for (unsigned word = 0; word < page_hole_blocks_max / 64; ++word) {
+      map.holes[word] = holes[word];
+      map.free[word] = holes[word];
+    }
+  }
   const auto area = reinterpret_cast<std::uintptr_t>(page->area);
-  const std::size_t size = page->block_size;
   for (void* list : {page->free, page->local_free}) {
     std::uint32_t left = carved;
     for (void* block = list; block != page->sentinel(); block = page->decode(static_cast<Block*>(block))) {
       const auto address = reinterpret_cast<std::uintptr_t>(block);
-      if (left-- == 0 || !page_has_carved_block_at(page, address)) return 0;
-      const auto index = static_cast<std::uint32_t>((address - area) / size);
-      const std::uint64_t bit = std::uint64_t{1} << (index % 64);
-      if ((free_bits[index / 64] & bit) != 0) return 0;  // on the lists twice
-      free_bits[index / 64] |= bit;
+      if (left-- == 0 || !page_has_carved_block_at(page, address)) return false;
+      const auto index = static_cast<std::uint32_t>((address - area) / page->block_size);
+      if (map.is_free(index)) return false;  // on the lists twice, or a hole too
+      map.free[index / 64] |= std::uint64_t{1} << (index % 64);
     }
   }
-  auto is_free = [&free_bits](std::uint32_t index) { return (free_bits[index / 64] >> (index % 64) & 1) != 0; };
+  return true;
+}
+
+/// The OS pages in [area, area + kept blocks) that free blocks alone cover
+/// become holes' memory: the free blocks whose links lie in them leave the
+/// lists and become holes (`holes` gains them), and the pages are discarded,
+/// those of which some covering block was not a hole already (the others
+/// went back before). Returns bytes discarded.
+std::size_t discard_free_os_pages(const Page* page, const FreeMap& map, std::uint32_t kept,
+                                  std::uint64_t* holes) noexcept {
+  const std::uintptr_t os_page = platform::page_size();
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  const std::size_t size = page->block_size;
+  const std::uintptr_t end = area + std::size_t{kept} * size;
+  std::size_t bytes = 0;
+  std::uintptr_t run = 0;  // start of the run of pages to discard, 0 when none
+  auto flush = [&](std::uintptr_t to) {
+    if (run != 0 && to > run) {
+      platform::discard(reinterpret_cast<void*>(run), to - run);
+      bytes += to - run;
+    }
+    run = 0;
+  };
+  for (std::uintptr_t start = area & ~(os_page - 1); start < end; start += os_page) {
+    bool all_free = start >= area;
+    bool anything_new = false;
+    if (all_free) {
+      const auto first = static_cast<std::uint32_t>((start - area) / size);
+      const std::uintptr_t last_byte = (start + os_page < end ? start + os_page : end) - 1;
+      const auto last = static_cast<std::uint32_t>((last_byte - area) / size);
+      for (std::uint32_t index = first; index <= last && all_free; ++index) {
+        all_free = map.is_free(index) && index < page_hole_blocks_max;
+        anything_new = anything_new || !map.is_hole(index);
+      }
+    }
+    if (!all_free) {
+      flush(start);
+      continue;
+    }
+    // Every block starting in this page becomes a hole (its link goes with it).
+    for (std::uintptr_t address = area + (start > area ? (start - area + size - 1) / size * size : 0);
+         address < start + os_page && address < end; address += size) {
+      const auto index = static_cast<std::uint32_t>((address - area) / size);
+      holes[index / 64] |= std::uint64_t{1} << (index % 64);
+    }
+    if (!anything_new) {
+      flush(start);
+      continue;
+    }
+    if (run == 0) run = start;
+  }
+  // A run reaching the end of the carved blocks ends with its last OS page.
+  flush(((end + os_page - 1) & ~(os_page - 1)));
+  return bytes;
+}
+
+/// For a page whose lists no other thread touches (an exited thread's, or
+/// the calling owner's own): with `trim`, the free blocks after its last
+/// block in use become uncarved again, and the OS pages from there to the
+/// end of the page's span are discarded, links and all (carving writes the
+/// links again); then, for a page of at most page_hole_blocks_max carved
+/// blocks, the OS pages that free blocks alone cover go back and the blocks
+/// whose links they held become holes (holes.hpp). Blocks of any size, so
+/// the small ones among an exited thread's survivors go back too, which no
+/// discard of whole pages inside one block can reach. The lists are rebuilt
+/// in address order. Returns bytes discarded; `handled` false, touching
+/// nothing, when the page is not one this can do (the caller falls back).
+std::size_t trim_and_hole(Page* page, bool trim, bool* handled) noexcept {
+  *handled = false;
+  const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
+  const bool can_hole = carved <= page_hole_blocks_max;
+  if (carved == 0 || (!trim && !can_hole)) return 0;
+  FreeMap map;
+  if (!read_free_map(page, map)) return 0;
+  *handled = true;
   std::uint32_t kept = carved;
-  while (kept > 0 && is_free(kept - 1)) --kept;
-  if (kept == carved || kept == 0) return 0;  // no free tail; or no block in use (the caller returns such pages)
+  if (trim) {
+    while (kept > 0 && map.is_free(kept - 1)) --kept;
+    // No block in use: the caller returns such pages whole.
+    if (kept == 0) kept = carved;
+  }
+  std::uint64_t holes[page_hole_blocks_max / 64] = {};
+  for (std::uint32_t index = 0; index < kept && index < page_hole_blocks_max; ++index) {
+    if (map.is_hole(index)) holes[index / 64] |= std::uint64_t{1} << (index % 64);
+  }
+  std::size_t bytes = can_hole ? discard_free_os_pages(page, map, kept, holes) : 0;
+  // The lists: the free blocks below `kept` that are not holes.
+  const auto area = reinterpret_cast<std::uintptr_t>(page->area);
+  const std::size_t size = page->block_size;
   void* head = page->sentinel();
   for (std::uint32_t index = kept; index-- > 0;) {
-    if (!is_free(index)) continue;
+    const bool hole = index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0;
+    if (!map.is_free(index) || hole) continue;
     auto* block = reinterpret_cast<Block*>(area + std::size_t{index} * size);
     block->encoded_next = page->encode(head, block);
     head = block;
   }
   page->free = head;
   page->local_free = page->sentinel();
+  page_set_holes(page, holes);
+  if (kept == carved) return bytes;
   // Remote frees check a block against the carved count (free_slow); the
   // blocks still in use all lie below the new one.
   page->capacity.store(kept, std::memory_order_relaxed);
@@ -122,19 +220,21 @@ std::size_t trim_free_tail(Page* page) noexcept {
   std::size_t span_bytes = 0;
   const auto span = reinterpret_cast<std::uintptr_t>(segment_page_area(segment_of(page), page, &span_bytes));
   const std::uintptr_t to = (span + span_bytes) & ~(os_page - 1);
-  if (to <= from) return 0;
+  if (to <= from) return bytes;
   platform::discard(reinterpret_cast<void*>(from), to - from);
-  return to - from;
+  return bytes + (to - from);
 }
 
 /// The free memory of a page whose lists no other thread touches: its free
-/// tail with `trim`, then the OS pages inside its free blocks where its
-/// blocks hold any; marks it purged either way. Returns bytes discarded.
+/// tail with `trim`, the OS pages its free blocks alone cover, else those
+/// inside its free blocks where its blocks hold any; marks it purged either
+/// way. Returns bytes discarded.
 std::size_t purge_free_memory_of(Page* page, bool trim) noexcept {
-  const std::size_t trimmed = trim ? trim_free_tail(page) : 0;
-  if (page->size_class >= first_class_with_inner_pages()) return trimmed + discard_free_blocks(page);
+  bool handled = false;
+  const std::size_t bytes = trim_and_hole(page, trim, &handled);
+  if (!handled && page->size_class >= first_class_with_inner_pages()) return bytes + discard_free_blocks(page);
   mark_purged(page);
-  return trimmed;
+  return bytes;
 }
 
 void count_purged(std::size_t bytes, std::size_t operations) noexcept {

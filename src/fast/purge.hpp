@@ -14,20 +14,23 @@ namespace globalloc::fast {
 /// the clock only every few calls: it runs on allocation slow paths.
 void heap_maybe_purge(ThreadHeap* heap) noexcept;
 
-/// Discards the whole OS pages inside the free blocks of the heap's pages
-/// (blocks of more than one OS page: medium blocks mostly), so that memory a
-/// program freed goes back even while other blocks of the page live on. Only
-/// pages that stayed quiet (no block taken or freed) through a whole purge
-/// delay of checks, unless `force`; with `force` (purge()) the free blocks
-/// after each page's last block in use also become uncarved again and give
-/// their OS pages back, in pages of every class. Returns bytes discarded.
+/// Discards the whole OS pages that free blocks alone cover in the heap's
+/// pages (the blocks whose links they held become holes, holes.hpp), so
+/// that memory a program freed goes back even while other blocks of the
+/// page live on. Only pages of blocks of more than one OS page (medium
+/// blocks mostly) that stayed quiet (no block taken or freed) through a
+/// whole purge delay of checks, unless `force`; with `force` (purge()) pages
+/// of every class, and the free blocks after each page's last block in use
+/// also become uncarved again and give their OS pages back. Returns bytes
+/// discarded.
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept;
 
 /// The same for one page of a segment a finished thread left behind, which
 /// no thread owns (purge_abandoned holds it off the list): its free lists
 /// change only when remote frees are taken in. There, blocks of any size
 /// also go back after the last block in use: they become uncarved again
-/// and their OS pages are discarded whole. Once per page, unless
+/// and their OS pages are discarded whole; and holes are made in pages of
+/// every class. Once per page, unless
 /// `lists_grew` (remote frees were just taken in); returns bytes discarded.
 std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept;
 

@@ -300,6 +300,7 @@ Page* segment_take_page(Segment* segment, unsigned slots, SpanChoice* choice) no
 Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept {
   Page* page = &segment->pages[first];
   page->span_offset = 0;
+  segment->holed_pages &= ~(std::uint64_t{1} << first);  // a new page has no holes (holes.hpp)
   claim_slots(segment, page, 0, slots);
   ++segment->used_pages;
   return page;
@@ -334,6 +335,7 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
     }
     count(counters.class_pages[page->size_class], -1);
   }
+  segment->holed_pages &= ~(std::uint64_t{1} << first);
   page->in_use = false;
   page->in_full = false;
   page->owner.store(nullptr, std::memory_order_relaxed);

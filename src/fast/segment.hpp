@@ -22,6 +22,10 @@
 
 namespace globalloc::fast {
 
+/// Holes (holes.hpp) are tracked for a page's first this many blocks: every
+/// block of the classes of 128 bytes and more, and of the medium classes.
+inline constexpr unsigned page_hole_blocks_max = 512;
+
 enum class SegmentKind : std::uint8_t { heap, large, huge };
 
 struct Segment {
@@ -46,9 +50,17 @@ struct Segment {
   std::size_t mapping_size;  ///< bytes mapped from the header on
   std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero
   std::uint64_t abandoned_ms;  ///< when its thread finished, while it is in the abandoned list
+  /// Bit i: the page whose span starts at slot i has holes (holes.hpp).
+  /// Written by whoever may change the page's lists: its owner, or the
+  /// purge of an exited thread's segment, which holds it off every list.
+  std::uint64_t holed_pages;
   /// After the fields above (one cache line), so a large segment's header and
   /// its only page descriptor share the first OS page.
   Page pages[small_pages_per_segment];
+  /// Per slot, for the page whose span starts there: bit b of word w set
+  /// when block 64 * w + b is a hole. Meaningful only where holed_pages
+  /// says so (a page set up clears its bit, not these words).
+  std::uint64_t hole_bits[small_pages_per_segment][page_hole_blocks_max / 64];
 };
 
 static_assert(sizeof(Segment) <= segment_header_size - 16384, "room for a metadata guard page of up to 16 KiB");
@@ -87,6 +99,7 @@ inline void segment_reset_state(Segment* segment) noexcept {
   segment->dirty_pages = 0;
   segment->expiring_pages = 0;
   segment->purge_deadline_ms = 0;
+  segment->holed_pages = 0;
   segment->owner = nullptr;
   segment->next = nullptr;
   segment->prev = nullptr;
