@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <thread>
@@ -119,4 +120,44 @@ TEST(Stress, ThreadChurnWithSharedBlocks) {
     for (auto& thread : threads) thread.join();
   }
   for (auto& entry : handoff) fast::deallocate(entry.exchange(nullptr));
+}
+
+TEST(Stress, ThreadsAdoptPagesWithHolesWhileAnotherThreadPurges) {
+  // Exited threads leave pages whose free blocks between survivors become
+  // holes at the purge (holes.hpp); the next round's threads adopt those
+  // pages and take the holes back, while another thread purges the
+  // abandoned segments over and over and frees survivors across threads.
+  // The workers check every block they meet.
+  std::atomic<bool> stop{false};
+  std::thread purger([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      fast::purge();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  for (int round = 0; round < 6; ++round) {
+    std::vector<std::thread> threads;
+    for (int id = 0; id < 4; ++id) threads.emplace_back(worker, 100 + id + round * 4, 30000);
+    for (auto& thread : threads) thread.join();
+    // Nine in ten of the survivors go (from this thread: remote frees into
+    // the exited threads' pages), the rest stay scattered across the pages.
+    Random random{static_cast<std::uint64_t>(round + 1)};
+    for (auto& slot : slots) {
+      if (random.next() % 10 != 0) {
+        if (unsigned char* block = slot.block.exchange(nullptr)) {
+          check(block);
+          fast::deallocate(block);
+        }
+      }
+    }
+    fast::purge();
+  }
+  stop.store(true);
+  purger.join();
+  for (auto& slot : slots) {
+    if (unsigned char* block = slot.block.exchange(nullptr)) {
+      check(block);
+      fast::deallocate(block);
+    }
+  }
 }
