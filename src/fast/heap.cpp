@@ -1051,22 +1051,22 @@ HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noex
         continue;
       }
     }
+    bool quiet = false;
     if (heap->slot_changes != heap->slot_changes_seen) {
       heap->slot_changes_seen = heap->slot_changes;
       heap->slots_quiet_since_ms = now_ms;
       changed = true;
-    } else if (now_ms - heap->slots_quiet_since_ms >= delay_ms) {
+    } else {
       // No slot fell free since the count last moved, a delay ago or more.
-      for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
-        if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, true);
-      }
+      quiet = now_ms - heap->slots_quiet_since_ms >= delay_ms;
     }
-    if (!waits) {
-      for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {
-        if ((segment->dirty_pages & segment->free_pages) != 0) {
-          waits = true;  // free slots whose quiet delay is still running
-          break;
-        }
+    // One walk: a quiet heap's dirty free slots go; another's make the
+    // memory wait (their quiet delay is still running).
+    for (Segment* segment = heap->segments; segment != nullptr && (quiet || !waits); segment = segment->next) {
+      if (quiet) {
+        if (segment->dirty_pages != 0) segment_purge_pages(segment, now_ms, true);
+      } else if ((segment->dirty_pages & segment->free_pages) != 0) {
+        waits = true;
       }
     }
     heap->slots_lock.unlock();
