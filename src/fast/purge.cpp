@@ -47,6 +47,17 @@ std::size_t discard_list(const Page* page, void* list) noexcept {
   return bytes;
 }
 
+/// The first size class whose small pages hold at most 64 blocks: the
+/// periodic checks look at its pages and those of the classes above (the
+/// classes below can have thousands of pages, each a cache miss to look at,
+/// and seldom an OS page that free blocks alone cover).
+unsigned first_class_checked_periodically() noexcept {
+  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+    if (class_size(size_class) >= small_page_size / 64) return size_class;
+  }
+  return class_count;
+}
+
 /// The first size class whose blocks always hold a whole OS page past their link.
 unsigned first_class_with_inner_pages() noexcept {
   const std::size_t need = 2 * platform::page_size();
@@ -248,10 +259,10 @@ void count_purged(std::size_t bytes, std::size_t operations) noexcept {
 std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
   std::size_t bytes = 0;
   std::size_t operations = 0;
-  // With force (purge()), the free tails of every class's pages too: the
-  // periodic checks leave the small classes alone, whose pages can be
-  // thousands, each a cache miss to look at.
-  for (unsigned size_class = force ? 0 : first_class_with_inner_pages(); size_class < class_count; ++size_class) {
+  // With force (purge()), the pages of every class, free tails included:
+  // the periodic checks leave the classes under 1 KiB alone (see
+  // first_class_checked_periodically).
+  for (unsigned size_class = force ? 0 : first_class_checked_periodically(); size_class < class_count; ++size_class) {
     for (Page* page = heap->queues[size_class].first; page != nullptr; page = page->next) {
       // A page in use since the last look is left alone: its free blocks are
       // likely to be taken again soon, and discarding them would cost faults.

@@ -17,9 +17,9 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept;
 /// Discards the whole OS pages that free blocks alone cover in the heap's
 /// pages (the blocks whose links they held become holes, holes.hpp), so
 /// that memory a program freed goes back even while other blocks of the
-/// page live on. Only pages of blocks of more than one OS page (medium
-/// blocks mostly) that stayed quiet (no block taken or freed) through a
-/// whole purge delay of checks, unless `force`; with `force` (purge()) pages
+/// page live on. Only pages of blocks of 1 KiB or more that stayed quiet
+/// (no block taken or freed) through a whole purge delay of checks, unless
+/// `force`; with `force` (purge()) pages
 /// of every class, and the free blocks after each page's last block in use
 /// also become uncarved again and give their OS pages back. Returns bytes
 /// discarded.

@@ -466,3 +466,47 @@ TEST(PurgeDeathTest, AFreeOfAHoleIsCaughtWhenTheHolesAreHandedOutAgain) {
       },
       "globalloc: double free of 0x[0-9a-f]+ \\(or a write after free into it\\) found in a later allocation");
 }
+
+TEST(Purge, QuietPagesOfKibibyteBlocksGiveBackBetweenTheirSurvivorsAtTheChecks) {
+  // No purge() call: the allocation slow paths' periodic checks make the
+  // holes, in pages of blocks from 1 KiB (64 or fewer to a page) that
+  // stayed quiet through the checks of a delay, while the thread goes on
+  // allocating other classes.
+  fast::purge();
+  const long saved = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(4);
+  std::vector<unsigned char*> blocks(kHoleCount);
+  for (int i = 0; i < kHoleCount; ++i) {
+    blocks[i] = static_cast<unsigned char*>(fast::allocate(kHoleSize, 16));
+    ASSERT_NE(blocks[i], nullptr);
+    std::memset(blocks[i], i & 0xff, kHoleSize);
+  }
+  const std::size_t stride = fast::usable_size(blocks[0]);
+  const std::vector<int> firsts = whole_pages(blocks, stride);
+  ASSERT_GT(firsts.size(), 20u);
+  for (int i = 0; i < kHoleCount; ++i) {
+    if (i % 32 != 0 && i % 32 != 31) fast::deallocate(blocks[i]);
+  }
+  std::vector<void*> churn;
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 100; ++i) churn.push_back(fast::allocate(300 + round, 16));
+    for (void* block : churn) fast::deallocate(block);
+    churn.clear();
+    usleep(500);
+  }
+  fast::set_purge_delay_ms(saved);
+  std::size_t resident = 0, pages = 0;
+  for (int first : firsts) {
+    const auto [in, all] = resident_pages(reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
+                                          reinterpret_cast<std::uintptr_t>(blocks[first + 31]));
+    resident += in;
+    pages += all;
+  }
+  EXPECT_LT(resident * 10, pages) << resident << " of " << pages << " OS pages between survivors still resident";
+  for (int i = 0; i < kHoleCount; i += 32) {
+    for (int end : {i, i + 31}) {
+      for (std::size_t byte = 0; byte < kHoleSize; byte += 100) ASSERT_EQ(blocks[end][byte], end & 0xff);
+      fast::deallocate(blocks[end]);
+    }
+  }
+}
