@@ -330,6 +330,8 @@ TEST(Purge, PurgeGivesBackTheFreeTailsOfLivePages) {
 }
 
 namespace {
+void* volatile sink_block;
+
 // Blocks of 2000 bytes (2048-byte class, 32 to a 64 KiB page): pages this
 // test carved whole, found by their first block at the page's start and
 // block first + 31 at the end.
@@ -509,4 +511,14 @@ TEST(Purge, QuietPagesOfKibibyteBlocksGiveBackBetweenTheirSurvivorsAtTheChecks) 
       fast::deallocate(blocks[end]);
     }
   }
+}
+
+TEST(PurgeDeathTest, ReallocOfAHoleIsReported) {
+  // realloc looks at the block before it copies: a hole counts as free.
+  EXPECT_DEATH(
+      {
+        const auto survivors = survivors_at_both_ends_after_purge();
+        sink_block = fast::reallocate(survivors.first[survivors.second[0] + 5], 100, 16);
+      },
+      "globalloc: realloc of freed block 0x[0-9a-f]+");
 }
