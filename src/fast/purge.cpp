@@ -161,10 +161,14 @@ std::size_t discard_free_os_pages(const Page* page, const FreeMap& map, std::uin
       flush(start);
       continue;
     }
-    // Every block starting in this page becomes a hole (its link goes with it).
+    // Every block starting in this page becomes a hole (its link goes with
+    // it). A new hole's first word is cleared here, not left to the discard:
+    // the refill expects zero there (page_collect_holes), and the discard
+    // may fail (memory locked with mlockall).
     for (std::uintptr_t address = area + (start > area ? (start - area + size - 1) / size * size : 0);
          address < start + os_page && address < end; address += size) {
       const auto index = static_cast<std::uint32_t>((address - area) / size);
+      if (!map.is_hole(index)) reinterpret_cast<Block*>(address)->encoded_next = 0;
       holes[index / 64] |= std::uint64_t{1} << (index % 64);
     }
     if (!anything_new) {
