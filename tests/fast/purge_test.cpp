@@ -266,69 +266,6 @@ TEST(Purge, AnIdleClassGivesItsEmptyCurrentPageBack) {
   }).join();
 }
 
-TEST(Purge, PurgeGivesBackTheFreeTailsOfLivePages) {
-  // Blocks of 2000 bytes (32 to a 64 KiB page) hold no OS page of their
-  // own: after each page's first block, kept, the free ones become uncarved
-  // again and their OS pages go back; the kept ones keep their contents,
-  // and the pages carve their tails again for the next blocks.
-  fast::purge();
-  constexpr std::size_t size = 2000;
-  constexpr int count = 3200;
-  std::vector<unsigned char*> blocks(count);
-  for (int i = 0; i < count; ++i) {
-    blocks[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
-    ASSERT_NE(blocks[i], nullptr);
-    std::memset(blocks[i], i & 0xff, size);
-  }
-  // Pages this test carved whole (earlier tests of this process may have
-  // left a page of this class partly used): its first block at the page's
-  // start, block i + 31 at the end.
-  const std::size_t stride = fast::usable_size(blocks[0]);  // the class's block size
-  std::vector<int> firsts;
-  for (int i = 0; i + 31 < count; i += 32) {
-    if (blocks[i + 31] == blocks[i] + 31 * stride && (reinterpret_cast<std::uintptr_t>(blocks[i]) & 0xffff) == 0) {
-      firsts.push_back(i);
-    }
-  }
-  ASSERT_GT(firsts.size(), 20u);
-  for (int i = 0; i < count; ++i) {
-    if (i % 32 != 0) fast::deallocate(blocks[i]);
-  }
-  const std::size_t os_page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  auto resident_tail_pages = [&](int first) {
-    const auto start = (reinterpret_cast<std::uintptr_t>(blocks[first]) + stride + os_page - 1) & ~(os_page - 1);
-    const auto end = (reinterpret_cast<std::uintptr_t>(blocks[first]) + 31 * stride + size) & ~(os_page - 1);
-    std::vector<unsigned char> map((end - start) / os_page);
-    EXPECT_EQ(mincore(reinterpret_cast<void*>(start), end - start, map.data()), 0);
-    std::size_t resident = 0;
-    for (unsigned char page : map) resident += page & 1;
-    return std::pair{resident, map.size()};
-  };
-  std::size_t before = 0, after = 0, pages = 0;
-  for (int first : firsts) before += resident_tail_pages(first).first;
-  fast::purge();
-  for (int first : firsts) {
-    const auto [resident, all] = resident_tail_pages(first);
-    after += resident;
-    pages += all;
-  }
-  EXPECT_EQ(before, pages) << "the freed tails were resident before the purge";
-  EXPECT_LT(after * 10, pages) << after << " of " << pages << " OS pages of the freed tails still resident";
-  std::vector<unsigned char*> more(count);
-  for (int i = 0; i < count; ++i) {
-    more[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
-    std::memset(more[i], (i * 7) & 0xff, size);
-  }
-  for (int i = 0; i < count; ++i) {
-    ASSERT_EQ(more[i][size - 1], (i * 7) & 0xff) << "a block carved again lost its contents";
-    fast::deallocate(more[i]);
-  }
-  for (int i = 0; i < count; i += 32) {
-    for (std::size_t byte = 0; byte < size; byte += 100) ASSERT_EQ(blocks[i][byte], i & 0xff) << "a kept block lost its contents";
-    fast::deallocate(blocks[i]);
-  }
-}
-
 namespace {
 void* volatile sink_block;
 
@@ -405,6 +342,58 @@ std::pair<std::vector<unsigned char*>, std::vector<int>> survivors_at_both_ends_
   return {blocks, firsts};
 }
 }  // namespace
+
+TEST(Purge, PurgeGivesBackTheFreeTailsOfLivePages) {
+  // Blocks of 2000 bytes (32 to a 64 KiB page) hold no OS page of their
+  // own: after each page's first block, kept, the free ones become uncarved
+  // again and their OS pages go back; the kept ones keep their contents,
+  // and the pages carve their tails again for the next blocks.
+  fast::purge();
+  constexpr std::size_t size = 2000;
+  constexpr int count = 3200;
+  std::vector<unsigned char*> blocks(count);
+  for (int i = 0; i < count; ++i) {
+    blocks[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
+    ASSERT_NE(blocks[i], nullptr);
+    std::memset(blocks[i], i & 0xff, size);
+  }
+  // Pages this test carved whole (earlier tests of this process may have
+  // left a page of this class partly used).
+  const std::size_t stride = fast::usable_size(blocks[0]);  // the class's block size
+  const std::vector<int> firsts = whole_pages(blocks, stride);
+  ASSERT_GT(firsts.size(), 20u);
+  for (int i = 0; i < count; ++i) {
+    if (i % 32 != 0) fast::deallocate(blocks[i]);
+  }
+  auto resident_tail_pages = [&](int first) {
+    return resident_pages(reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
+                          reinterpret_cast<std::uintptr_t>(blocks[first]) + 31 * stride + size);
+  };
+  std::size_t before = 0, after = 0, pages = 0;
+  for (int first : firsts) before += resident_tail_pages(first).first;
+  fast::purge();
+  for (int first : firsts) {
+    const auto [resident, all] = resident_tail_pages(first);
+    after += resident;
+    pages += all;
+  }
+  EXPECT_EQ(before, pages) << "the freed tails were resident before the purge";
+  EXPECT_LT(after * 10, pages) << after << " of " << pages << " OS pages of the freed tails still resident";
+  std::vector<unsigned char*> more(count);
+  for (int i = 0; i < count; ++i) {
+    more[i] = static_cast<unsigned char*>(fast::allocate(size, 16));
+    std::memset(more[i], (i * 7) & 0xff, size);
+  }
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(more[i][size - 1], (i * 7) & 0xff) << "a block carved again lost its contents";
+    fast::deallocate(more[i]);
+  }
+  for (int i = 0; i < count; i += 32) {
+    for (std::size_t byte = 0; byte < size; byte += 100) ASSERT_EQ(blocks[i][byte], i & 0xff) << "a kept block lost its contents";
+    fast::deallocate(blocks[i]);
+  }
+}
+
 
 TEST(Purge, PurgeGivesBackTheOsPagesThatOnlyFreeBlocksCoverAndHandsTheirBlocksOutAgain) {
   auto [blocks, firsts] = survivors_at_both_ends_after_purge();
