@@ -44,16 +44,18 @@ struct Segment {
   /// to two delays after it fell free, never at once.
   std::uint64_t expiring_pages;
   std::uint64_t purge_deadline_ms;  ///< when the expiring pages are due to be purged
+  /// Bit i: the page whose span starts at slot i has holes (holes.hpp).
+  /// Written by whoever may change the page's lists: its owner, or the
+  /// purge of an exited thread's segment, which holds it off every list.
+  /// On the header's first cache line, which free's slow path reads anyway
+  /// (`kind`), as its double-free check reads this.
+  std::uint64_t holed_pages;
   ThreadHeap* owner;                ///< heap that carves its pages; null when abandoned, cached or large
   Segment* next;                    ///< in the owner's list, a large shard, the abandoned list or the cache
   Segment* prev;
   std::size_t mapping_size;  ///< bytes mapped from the header on
   std::size_t touched_end;   ///< bytes from the header that may be resident and non-zero
   std::uint64_t abandoned_ms;  ///< when its thread finished, while it is in the abandoned list
-  /// Bit i: the page whose span starts at slot i has holes (holes.hpp).
-  /// Written by whoever may change the page's lists: its owner, or the
-  /// purge of an exited thread's segment, which holds it off every list.
-  std::uint64_t holed_pages;
   /// After the fields above (one cache line), so a large segment's header and
   /// its only page descriptor share the first OS page.
   Page pages[small_pages_per_segment];
