@@ -18,6 +18,15 @@
 
 namespace globalloc::fast {
 
+/// Bit `index` of a bitmap of 64-bit words (the hole bitmaps, the purge's
+/// map of free blocks).
+inline bool bitmap_test(const std::uint64_t* words, std::uint32_t index) noexcept {
+  return (words[index / 64] >> (index % 64) & 1) != 0;
+}
+inline void bitmap_set(std::uint64_t* words, std::uint32_t index) noexcept {
+  words[index / 64] |= std::uint64_t{1} << (index % 64);
+}
+
 /// The page's slot index in its segment (the first slot of its span).
 inline unsigned page_slot(const Page* page) noexcept {
   return static_cast<unsigned>(page - segment_of(page)->pages);
@@ -44,8 +53,7 @@ inline void page_clear_holes(Page* page) noexcept {
 
 /// True when the carved block with index `index` is a hole.
 inline bool page_index_is_hole(const Page* page, std::uint32_t index) noexcept {
-  return index < page_hole_blocks_max && page_has_holes(page) &&
-         (page_hole_words(page)[index / 64] >> (index % 64) & 1) != 0;
+  return index < page_hole_blocks_max && page_has_holes(page) && bitmap_test(page_hole_words(page), index);
 }
 
 /// True when `block`, a carved block of the page, is a hole (the misuse

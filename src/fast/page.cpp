@@ -109,7 +109,7 @@ const Block* page_find_block_in_use(const Page* page) noexcept {
   const char* cursor = page->area;
   const std::uint64_t* holes = page_has_holes(page) ? page_hole_words(page) : nullptr;
   for (std::uint32_t index = 0; index < carved; ++index, cursor += page->block_size) {
-    if (holes != nullptr && index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0) continue;
+    if (holes != nullptr && index < page_hole_blocks_max && bitmap_test(holes, index)) continue;
     const auto* block = reinterpret_cast<const Block*>(cursor);
     if (!Page::is_relative_link(block->encoded_next ^ page->key)) return block;
   }

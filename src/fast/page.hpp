@@ -90,7 +90,7 @@ struct alignas(128) Page {
   bool in_use = false; ///< handed to a size class (or holding a large/huge block)
   bool in_full = false;///< in the heap's full queue
   /// Purge checks in a row that found the page's counts unchanged; at
-  /// quiet_checks_purged once its free blocks' inner pages are discarded.
+  /// quiet_checks_purged once its free memory went back (purge.cpp).
   std::uint8_t quiet_checks = 0;
 
   // void* rather than Block* so the constant empty page can point at itself

@@ -1,5 +1,5 @@
-// Delayed purging (purge.hpp): the periodic check, and the purge of whole OS
-// pages inside free blocks.
+// Delayed purging (purge.hpp): the periodic check, and the purge of the
+// whole OS pages that free blocks cover (free tails, holes).
 #include "fast/purge.hpp"
 
 #include "fast/heap.hpp"
@@ -24,29 +24,6 @@ constexpr std::uint32_t slow_paths_per_clock_read = 16;
 constexpr std::uint8_t quiet_checks_needed = 4;
 constexpr std::uint8_t quiet_checks_purged = 255;
 
-/// Discards the OS pages of a free block after the one holding its link.
-std::size_t discard_block_inside(const Page* page, void* block) noexcept {
-  const std::uintptr_t os_page = platform::page_size();
-  const auto start = reinterpret_cast<std::uintptr_t>(block);
-  const std::uintptr_t first = (start + sizeof(Block) + os_page - 1) & ~(os_page - 1);
-  const std::uintptr_t last = (start + page->block_size) & ~(os_page - 1);
-  if (last <= first) return 0;
-  platform::discard(reinterpret_cast<void*>(first), last - first);
-  return last - first;
-}
-
-std::size_t discard_list(const Page* page, void* list) noexcept {
-  std::size_t bytes = 0;
-  // A list never holds more blocks than were carved: the bound keeps a
-  // corrupted list from looping.
-  std::uint32_t left = page->capacity.load(std::memory_order_relaxed);
-  for (void* block = list; block != page->sentinel() && left != 0; --left) {
-    bytes += discard_block_inside(page, block);
-    block = page->decode(static_cast<Block*>(block));
-  }
-  return bytes;
-}
-
 /// The first size class whose small pages hold at most 64 blocks: the
 /// periodic checks look at its pages and those of the classes above (the
 /// classes below can have thousands of pages, each a cache miss to look at,
@@ -54,15 +31,6 @@ std::size_t discard_list(const Page* page, void* list) noexcept {
 unsigned first_class_checked_periodically() noexcept {
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     if (class_size(size_class) >= small_page_size / 64) return size_class;
-  }
-  return class_count;
-}
-
-/// The first size class whose blocks always hold a whole OS page past their link.
-unsigned first_class_with_inner_pages() noexcept {
-  const std::size_t need = 2 * platform::page_size();
-  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
-    if (class_size(size_class) >= need) return size_class;
   }
   return class_count;
 }
@@ -75,13 +43,6 @@ void mark_purged(Page* page) noexcept {
   page->quiet_checks = quiet_checks_purged;
 }
 
-/// Discards the inner OS pages of the page's free blocks and marks it
-/// purged. Returns bytes discarded.
-std::size_t discard_free_blocks(Page* page) noexcept {
-  mark_purged(page);
-  return discard_list(page, page->free) + discard_list(page, page->local_free);
-}
-
 /// Most blocks a page carves (64 KiB of 8-byte blocks): the free map's
 /// bitmap, 1 KiB of the caller's stack.
 constexpr std::uint32_t free_map_blocks_max = small_page_size / 8;
@@ -90,10 +51,8 @@ constexpr std::uint32_t free_map_blocks_max = small_page_size / 8;
 struct FreeMap {
   std::uint64_t free[free_map_blocks_max / 64];
   std::uint64_t holes[page_hole_blocks_max / 64];  ///< the holes it had
-  bool is_free(std::uint32_t index) const noexcept { return (free[index / 64] >> (index % 64) & 1) != 0; }
-  bool is_hole(std::uint32_t index) const noexcept {
-    return index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0;
-  }
+  bool is_free(std::uint32_t index) const noexcept { return bitmap_test(free, index); }
+  bool is_hole(std::uint32_t index) const noexcept { return index < page_hole_blocks_max && bitmap_test(holes, index); }
 };
 
 /// Reads the page's lists and holes into `map`. False, touching nothing,
@@ -119,7 +78,7 @@ bool read_free_map(const Page* page, FreeMap& map) noexcept {
       if (left-- == 0 || !page_has_carved_block_at(page, address)) return false;
       const auto index = static_cast<std::uint32_t>((address - area) / page->block_size);
       if (map.is_free(index)) return false;  // on the lists twice, or a hole too
-      map.free[index / 64] |= std::uint64_t{1} << (index % 64);
+      bitmap_set(map.free, index);
     }
   }
   return true;
@@ -169,7 +128,7 @@ std::size_t discard_free_os_pages(const Page* page, const FreeMap& map, std::uin
          address < start + os_page && address < end; address += size) {
       const auto index = static_cast<std::uint32_t>((address - area) / size);
       if (!map.is_hole(index)) reinterpret_cast<Block*>(address)->encoded_next = 0;
-      holes[index / 64] |= std::uint64_t{1} << (index % 64);
+      bitmap_set(holes, index);
     }
     if (!anything_new) {
       flush(start);
@@ -191,16 +150,15 @@ std::size_t discard_free_os_pages(const Page* page, const FreeMap& map, std::uin
 /// whose links they held become holes (holes.hpp). Blocks of any size, so
 /// the small ones among an exited thread's survivors go back too, which no
 /// discard of whole pages inside one block can reach. The lists are rebuilt
-/// in address order. Returns bytes discarded; `handled` false, touching
-/// nothing, when the page is not one this can do (the caller falls back).
-std::size_t trim_and_hole(Page* page, bool trim, bool* handled) noexcept {
-  *handled = false;
+/// in address order. Returns bytes discarded; 0, touching nothing, when
+/// the lists do not read as this page's (a misuse the allocation that
+/// meets it reports: following them to discard memory could discard any).
+std::size_t trim_and_hole(Page* page, bool trim) noexcept {
   const std::uint32_t carved = page->capacity.load(std::memory_order_relaxed);
   const bool can_hole = carved <= page_hole_blocks_max;
   if (carved == 0 || (!trim && !can_hole)) return 0;
   FreeMap map;
   if (!read_free_map(page, map)) return 0;
-  *handled = true;
   std::uint32_t kept = carved;
   if (trim) {
     while (kept > 0 && map.is_free(kept - 1)) --kept;
@@ -209,7 +167,7 @@ std::size_t trim_and_hole(Page* page, bool trim, bool* handled) noexcept {
   }
   std::uint64_t holes[page_hole_blocks_max / 64] = {};
   for (std::uint32_t index = 0; index < kept && index < page_hole_blocks_max; ++index) {
-    if (map.is_hole(index)) holes[index / 64] |= std::uint64_t{1} << (index % 64);
+    if (map.is_hole(index)) bitmap_set(holes, index);
   }
   std::size_t bytes = can_hole ? discard_free_os_pages(page, map, kept, holes) : 0;
   // The lists: the free blocks below `kept` that are not holes.
@@ -217,7 +175,7 @@ std::size_t trim_and_hole(Page* page, bool trim, bool* handled) noexcept {
   const std::size_t size = page->block_size;
   void* head = page->sentinel();
   for (std::uint32_t index = kept; index-- > 0;) {
-    const bool hole = index < page_hole_blocks_max && (holes[index / 64] >> (index % 64) & 1) != 0;
+    const bool hole = index < page_hole_blocks_max && bitmap_test(holes, index);
     if (!map.is_free(index) || hole) continue;
     auto* block = reinterpret_cast<Block*>(area + std::size_t{index} * size);
     block->encoded_next = page->encode(head, block);
@@ -241,13 +199,10 @@ std::size_t trim_and_hole(Page* page, bool trim, bool* handled) noexcept {
 }
 
 /// The free memory of a page whose lists no other thread touches: its free
-/// tail with `trim`, the OS pages its free blocks alone cover, else those
-/// inside its free blocks where its blocks hold any; marks it purged either
-/// way. Returns bytes discarded.
+/// tail with `trim`, and the OS pages its free blocks alone cover; marks it
+/// purged either way. Returns bytes discarded.
 std::size_t purge_free_memory_of(Page* page, bool trim) noexcept {
-  bool handled = false;
-  const std::size_t bytes = trim_and_hole(page, trim, &handled);
-  if (!handled && page->size_class >= first_class_with_inner_pages()) return bytes + discard_free_blocks(page);
+  const std::size_t bytes = trim_and_hole(page, trim);
   mark_purged(page);
   return bytes;
 }

@@ -304,18 +304,42 @@ std::pair<std::size_t, std::size_t> resident_pages(std::uintptr_t from, std::uin
   return {resident, map.size()};
 }
 
+/// `count` blocks of `size` bytes, block i filled with i & 0xff; fewer
+/// when an allocation fails.
+std::vector<unsigned char*> allocate_marked(int count, std::size_t size) {
+  std::vector<unsigned char*> blocks;
+  for (int i = 0; i < count; ++i) {
+    auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
+    if (block == nullptr) break;
+    std::memset(block, i & 0xff, size);
+    blocks.push_back(block);
+  }
+  return blocks;
+}
+
+/// resident_pages summed over the pages `firsts` names, each over the
+/// range `range(first)` gives (a pair of addresses).
+template <class Range>
+std::pair<std::size_t, std::size_t> resident_over(const std::vector<int>& firsts, Range range) {
+  std::size_t resident = 0, pages = 0;
+  for (int first : firsts) {
+    const auto [from, to] = range(first);
+    const auto [in, all] = resident_pages(from, to);
+    resident += in;
+    pages += all;
+  }
+  return {resident, pages};
+}
+
 /// Allocates kHoleCount blocks, keeps the first and last of every page,
 /// frees the rest and purges; returns the blocks (the freed ones too) and
 /// the pages' first indices after checking that the OS pages between each
 /// page's two survivors went back.
 std::pair<std::vector<unsigned char*>, std::vector<int>> survivors_at_both_ends_after_purge() {
   fast::purge();
-  std::vector<unsigned char*> blocks(kHoleCount);
-  for (int i = 0; i < kHoleCount; ++i) {
-    blocks[i] = static_cast<unsigned char*>(fast::allocate(kHoleSize, 16));
-    EXPECT_NE(blocks[i], nullptr);
-    std::memset(blocks[i], i & 0xff, kHoleSize);
-  }
+  std::vector<unsigned char*> blocks = allocate_marked(kHoleCount, kHoleSize);
+  EXPECT_EQ(blocks.size(), std::size_t{kHoleCount});
+  if (blocks.size() != std::size_t{kHoleCount}) return {blocks, {}};
   const std::size_t stride = fast::usable_size(blocks[0]);
   std::vector<int> firsts = whole_pages(blocks, stride);
   EXPECT_GT(firsts.size(), 20u);
@@ -323,17 +347,12 @@ std::pair<std::vector<unsigned char*>, std::vector<int>> survivors_at_both_ends_
     if (i % 32 != 0 && i % 32 != 31) fast::deallocate(blocks[i]);
   }
   auto between = [&](int first) {
-    return resident_pages(reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
-                          reinterpret_cast<std::uintptr_t>(blocks[first + 31]));
+    return std::pair{reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
+                     reinterpret_cast<std::uintptr_t>(blocks[first + 31])};
   };
-  std::size_t before = 0, after = 0, pages = 0;
-  for (int first : firsts) before += between(first).first;
+  const std::size_t before = resident_over(firsts, between).first;
   fast::purge();
-  for (int first : firsts) {
-    const auto [resident, all] = between(first);
-    after += resident;
-    pages += all;
-  }
+  const auto [after, pages] = resident_over(firsts, between);
   // Neither a tail (the last block lives) nor a block of two OS pages: only
   // holes give these pages back.
   EXPECT_EQ(before, pages) << "the freed blocks were resident before the purge";
@@ -371,18 +390,13 @@ TEST(Purge, PurgeGivesBackTheFreeTailsOfLivePages) {
   for (int i = 0; i < count; ++i) {
     if (i % 32 != 0) fast::deallocate(blocks[i]);
   }
-  auto resident_tail_pages = [&](int first) {
-    return resident_pages(reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
-                          reinterpret_cast<std::uintptr_t>(blocks[first]) + 31 * stride + size);
+  auto tail = [&](int first) {
+    return std::pair{reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
+                     reinterpret_cast<std::uintptr_t>(blocks[first]) + 31 * stride + size};
   };
-  std::size_t before = 0, after = 0, pages = 0;
-  for (int first : firsts) before += resident_tail_pages(first).first;
+  const std::size_t before = resident_over(firsts, tail).first;
   fast::purge();
-  for (int first : firsts) {
-    const auto [resident, all] = resident_tail_pages(first);
-    after += resident;
-    pages += all;
-  }
+  const auto [after, pages] = resident_over(firsts, tail);
   EXPECT_EQ(before, pages) << "the freed tails were resident before the purge";
   EXPECT_LT(after * 10, pages) << after << " of " << pages << " OS pages of the freed tails still resident";
   std::vector<unsigned char*> more(count);
@@ -472,12 +486,8 @@ TEST(Purge, QuietPagesOfKibibyteBlocksGiveBackBetweenTheirSurvivorsAtTheChecks) 
   fast::purge();
   const long saved = fast::purge_delay_ms();
   fast::set_purge_delay_ms(4);
-  std::vector<unsigned char*> blocks(kHoleCount);
-  for (int i = 0; i < kHoleCount; ++i) {
-    blocks[i] = static_cast<unsigned char*>(fast::allocate(kHoleSize, 16));
-    ASSERT_NE(blocks[i], nullptr);
-    std::memset(blocks[i], i & 0xff, kHoleSize);
-  }
+  const std::vector<unsigned char*> blocks = allocate_marked(kHoleCount, kHoleSize);
+  ASSERT_EQ(blocks.size(), std::size_t{kHoleCount});
   const std::size_t stride = fast::usable_size(blocks[0]);
   const std::vector<int> firsts = whole_pages(blocks, stride);
   ASSERT_GT(firsts.size(), 20u);
@@ -485,14 +495,10 @@ TEST(Purge, QuietPagesOfKibibyteBlocksGiveBackBetweenTheirSurvivorsAtTheChecks) 
     if (i % 32 != 0 && i % 32 != 31) fast::deallocate(blocks[i]);
   }
   auto resident_between_survivors = [&] {
-    std::size_t resident = 0, pages = 0;
-    for (int first : firsts) {
-      const auto [in, all] = resident_pages(reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
-                                            reinterpret_cast<std::uintptr_t>(blocks[first + 31]));
-      resident += in;
-      pages += all;
-    }
-    return std::pair{resident, pages};
+    return resident_over(firsts, [&](int first) {
+      return std::pair{reinterpret_cast<std::uintptr_t>(blocks[first]) + stride,
+                       reinterpret_cast<std::uintptr_t>(blocks[first + 31])};
+    });
   };
   // Slow paths of other classes until the holes are made (a few checks of
   // a 4 ms delay), bounded by time, not rounds, for loaded machines.
