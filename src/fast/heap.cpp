@@ -848,7 +848,7 @@ void heap_release_thread() noexcept {
     // thread reaches them if no thread calls the allocator again: start it
     // now, while this heap still serves pthread_create's allocations.
     purge_thread_note_pending();
-    purge_thread_start_if_wanted();
+    purge_thread_start_if_wanted(true);
   }
   heap_close_delayed(heap);
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
@@ -887,21 +887,25 @@ void heap_release_thread() noexcept {
   }
   thread_heap = &empty_heap;
   count(counters.heaps_in_use, -1);
-  LockGuard guard(pool_lock);
-  // Under the lock, so that a snapshot counts these once: here or in the heap.
-  for (unsigned size_class = 0; size_class < class_count; ++size_class) {
-    orphan_requests[size_class].fetch_add(heap->class_requests[size_class].load(std::memory_order_relaxed),
-                                          std::memory_order_relaxed);
-    orphan_live[size_class].fetch_add(heap->class_live[size_class].load(std::memory_order_relaxed),
-                                      std::memory_order_relaxed);
-  }
   {
-    // After the purge thread's walk lets go of this heap (purge_idle_heaps).
-    LockGuard slots(heap->slots_lock);
-    heap->in_use = false;
+    LockGuard guard(pool_lock);
+    // Under the lock, so that a snapshot counts these once: here or in the heap.
+    for (unsigned size_class = 0; size_class < class_count; ++size_class) {
+      orphan_requests[size_class].fetch_add(heap->class_requests[size_class].load(std::memory_order_relaxed),
+                                            std::memory_order_relaxed);
+      orphan_live[size_class].fetch_add(heap->class_live[size_class].load(std::memory_order_relaxed),
+                                        std::memory_order_relaxed);
+    }
+    {
+      // After the purge thread's walk lets go of this heap (purge_idle_heaps).
+      LockGuard slots(heap->slots_lock);
+      heap->in_use = false;
+    }
+    heap->pool_next = pool_free;
+    pool_free = heap;
   }
-  heap->pool_next = pool_free;
-  pool_free = heap;
+  // Perhaps the program's last thread: the purge thread must not outlive it.
+  purge_thread_note_thread_exit();
 }
 
 // ---- purge -------------------------------------------------------------------------

@@ -44,6 +44,19 @@ constexpr unsigned long idle_step_ms = 1000;
 /// made up for after this long.
 constexpr unsigned long news_wait_max_ms = 30000;
 
+/// Set by purge_thread_note_thread_exit: a thread is leaving, perhaps the
+/// program's last but this one.
+std::atomic<bool> thread_left{false};
+/// Whether the main thread ended by pthread_exit (seen at the last look):
+/// the process then ends with its last thread, which may be one that never
+/// allocated and so sends no note, and the wait for news is kept short.
+std::atomic<bool> main_thread_left{false};
+constexpr unsigned long news_wait_after_main_left_ms = 1000;
+/// How long the thread watches a thread that sent an exit note go: this
+/// many polls, this far apart.
+constexpr unsigned leaving_watch_polls = 100;
+constexpr unsigned long leaving_watch_step_ms = 10;
+
 /// The thread's passes over the places memory waits (tests).
 std::atomic<std::uint64_t> passes{0};
 
@@ -82,24 +95,80 @@ void wait_for_news() noexcept {
     asleep.store(0, std::memory_order_relaxed);
     return;
   }
-  platform::wait_while_equal(&asleep, 1, news_wait_max_ms);
+  platform::wait_while_equal(&asleep, 1, main_thread_left.load(std::memory_order_relaxed) ? news_wait_after_main_left_ms
+                                                                                         : news_wait_max_ms);
   asleep.store(0, std::memory_order_relaxed);
 }
+
+/// platform::running_threads, noting whether the main thread has ended.
+long running_threads() noexcept {
+  bool main_thread_ended = false;
+  const long running = platform::running_threads(&main_thread_ended);
+  main_thread_left.store(main_thread_ended, std::memory_order_relaxed);
+  return running;
+}
+
+/// Whether every other thread of the process has ended. A process ends when
+/// its last thread does (glibc then calls exit(0)), also when the main
+/// thread left by pthread_exit; this thread must not keep it alive, nor
+/// keep it from its signals, which this thread blocks. With the others
+/// gone it returns, and the process ends as it would have without it.
+bool others_gone() noexcept { return running_threads() == 1; }
+
+/// A leaving thread sent its exit note but may still run its exit hooks
+/// for a while: the thread watches it go, with a look at the running
+/// threads every leaving_watch_step_ms, until their count falls below what
+/// it was at the note (the looks after it then see the process as the
+/// thread left it, main_thread_left among them) or for a second at most.
+struct LeavingWatch {
+  unsigned polls_left = 0;
+  long running_at_note = 0;
+
+  /// Starts a watch when a thread sent a note since the last call.
+  void take_notes() noexcept {
+    if (!thread_left.exchange(false, std::memory_order_acq_rel)) return;
+    polls_left = leaving_watch_polls;
+    running_at_note = running_threads();
+  }
+
+  /// Sleeps about `milliseconds`, in steps with a look after each while
+  /// watching. True when every other thread ended meanwhile.
+  bool sleep(unsigned long milliseconds) noexcept {
+    for (;;) {
+      take_notes();
+      if (polls_left == 0) {
+        platform::sleep_milliseconds(milliseconds);
+        return false;
+      }
+      const unsigned long step = milliseconds < leaving_watch_step_ms ? milliseconds : leaving_watch_step_ms;
+      platform::sleep_milliseconds(step);
+      --polls_left;
+      const long running = running_threads();
+      if (running == 1) return true;
+      if (running < running_at_note) polls_left = 0;
+      milliseconds -= step;
+      if (milliseconds == 0) return false;
+    }
+  }
+};
 
 void* purge_thread_main(void*) {
   unsigned quiet_checks = 0;
   bool waits = true;
+  LeavingWatch watch;
   for (;;) {
     const long delay = purge_delay_ms();
     const bool active = quiet_checks < active_checks_after_news;
-    if (!waits && !active) {
+    watch.take_notes();
+    if (!waits && !active && watch.polls_left == 0) {
       // An idle program with nothing left to give back costs no wake-ups.
       wait_for_news();
       quiet_checks = 0;
     } else {
       const unsigned long step = delay > 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
-      platform::sleep_milliseconds(step);
+      if (watch.sleep(step)) return nullptr;
     }
+    if (others_gone()) return nullptr;
     if (pending.exchange(false, std::memory_order_acq_rel)) {
       quiet_checks = 0;
     } else if (quiet_checks < active_checks_after_news) {
@@ -155,11 +224,21 @@ void purge_thread_note_slots_freed() noexcept {
 
 void purge_thread_note_options_changed() noexcept { wake_if_asleep(); }
 
+void purge_thread_note_thread_exit() noexcept {
+  if (state.load(std::memory_order_relaxed) != State::running) return;
+  raise(thread_left);
+  wake_if_asleep();
+}
+
 std::uint64_t purge_thread_passes() noexcept { return passes.load(std::memory_order_relaxed); }
 
-void purge_thread_start_if_wanted() noexcept {
+void purge_thread_start_if_wanted(bool caller_exits) noexcept {
   if (state.load(std::memory_order_relaxed) != State::not_started) return;
   if ((!pending.load(std::memory_order_relaxed) && !slots_freed.load(std::memory_order_relaxed)) || !purge_thread_enabled() || purge_delay_ms() <= 0) return;
+  // Not from the exit hook of the process's last thread: the process ends
+  // with it, and a thread started now would keep it alive until the purge
+  // thread noticed.
+  if (caller_exits && platform::running_threads() == 1) return;
   State expected = State::not_started;
   if (!state.compare_exchange_strong(expected, State::running, std::memory_order_acq_rel)) return;
   if (!platform::start_background_thread(purge_thread_main, nullptr)) {
@@ -169,6 +248,7 @@ void purge_thread_start_if_wanted() noexcept {
 
 void purge_thread_fork_child() noexcept {
   state.store(State::not_started, std::memory_order_relaxed);
+  thread_left.store(false, std::memory_order_relaxed);
   asleep.store(0, std::memory_order_relaxed);
 }
 

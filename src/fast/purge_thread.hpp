@@ -11,6 +11,10 @@
 // checks a quarter of the delay apart; after a whole delay with nothing new
 // it checks once a second, and once nothing is left to purge it waits for
 // news (the notes below wake it), so an idle process costs no wake-ups.
+// It ends itself once every other thread of the process has ended (a
+// process whose main thread left by pthread_exit ends with its last
+// thread, and this one must not keep it alive: it blocks every signal, so
+// the process could not even be stopped but by SIGKILL).
 // It never touches a live thread's pages (its
 // empty current pages included): the fast paths change those without a
 // lock. Option purge_thread=0 turns it off.
@@ -39,10 +43,17 @@ void purge_thread_note_slots_freed() noexcept;
 /// does not start it).
 void purge_thread_note_options_changed() noexcept;
 
+/// A thread is about to end (its exit hook): wakes the thread, which ends
+/// itself once no other thread of the process runs, so that it never keeps
+/// a process alive whose main thread left by pthread_exit.
+void purge_thread_note_thread_exit() noexcept;
+
 /// Starts the thread if memory waits and it is not running (and the option
 /// and a positive delay allow it). Creating a thread allocates: call it
 /// only where no allocator lock is held and the calling heap is consistent.
-void purge_thread_start_if_wanted() noexcept;
+/// `caller_exits`: called from a thread's exit hook, where the thread is not
+/// started when the caller is the process's last thread.
+void purge_thread_start_if_wanted(bool caller_exits = false) noexcept;
 
 /// After fork, in the child: the thread did not come along.
 void purge_thread_fork_child() noexcept;

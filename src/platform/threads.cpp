@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
 #include <linux/futex.h>
@@ -66,6 +67,62 @@ bool start_background_thread(void* (*function)(void*), void* argument) noexcept 
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   ::pthread_attr_destroy(&attributes);
   return started;
+}
+
+namespace {
+
+/// Reads up to `size - 1` bytes of a /proc file into `buffer`, terminated;
+/// the length read, or -1.
+long read_proc_file(const char* path, char* buffer, unsigned long size) noexcept {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  long length = 0;
+  while (length < static_cast<long>(size) - 1) {
+    const long got = ::read(fd, buffer + length, size - 1 - static_cast<unsigned long>(length));
+    if (got < 0) {
+      ::close(fd);
+      return -1;
+    }
+    if (got == 0) break;
+    length += got;
+  }
+  ::close(fd);
+  buffer[length] = '\0';
+  return length;
+}
+
+}  // namespace
+
+long running_threads(bool* main_thread_ended) noexcept {
+  // "Threads:" of /proc/self/status counts every task of the process, the
+  // main thread included while it is a zombie; the main thread's state is
+  // the field after the command's closing parenthesis in /proc/self/stat.
+  char status[4096];
+  if (read_proc_file("/proc/self/status", status, sizeof status) <= 0) return -1;
+  const char* field = nullptr;
+  constexpr char key[] = "Threads:";
+  for (const char* line = status; *line != '\0' && field == nullptr;) {
+    unsigned matched = 0;
+    while (matched < sizeof key - 1 && line[matched] == key[matched]) ++matched;
+    if (matched == sizeof key - 1) field = line + matched;
+    while (*line != '\0' && *line != '\n') ++line;
+    if (*line == '\n') ++line;
+  }
+  if (field == nullptr) return -1;
+  while (*field == ' ' || *field == '\t') ++field;
+  long threads = 0;
+  for (; *field >= '0' && *field <= '9'; ++field) threads = threads * 10 + (*field - '0');
+  if (threads <= 0) return -1;
+  char stat[1024];
+  if (read_proc_file("/proc/self/stat", stat, sizeof stat) <= 0) return -1;
+  const char* close = nullptr;
+  for (const char* c = stat; *c != '\0'; ++c) {
+    if (*c == ')') close = c;
+  }
+  if (close == nullptr || close[1] != ' ') return -1;
+  const bool ended = close[2] == 'Z';
+  if (main_thread_ended != nullptr) *main_thread_ended = ended;
+  return ended ? threads - 1 : threads;
 }
 
 void sleep_milliseconds(unsigned long milliseconds) noexcept {

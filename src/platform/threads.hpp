@@ -30,6 +30,14 @@ bool install_fork_hooks(ForkFunction prepare, ForkFunction parent, ForkFunction 
 /// held.
 bool start_background_thread(void* (*function)(void*), void* argument) noexcept;
 
+/// How many threads of the calling process are running, the caller
+/// included: a main thread that called pthread_exit stays in the kernel's
+/// count of the process's threads as a zombie until the process ends, and
+/// is left out (and `main_thread_ended`, when given, set). -1 when it
+/// cannot tell (no /proc). Reads two small files with system calls only: it
+/// neither allocates nor takes locks.
+long running_threads(bool* main_thread_ended = nullptr) noexcept;
+
 /// Sleeps the calling thread for about `milliseconds`.
 void sleep_milliseconds(unsigned long milliseconds) noexcept;
 

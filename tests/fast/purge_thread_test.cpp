@@ -12,7 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <ucontext.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +24,19 @@
 #include "fast/purge_thread.hpp"
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define GLOBALLOC_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GLOBALLOC_TEST_TSAN 1
+#endif
+#endif
+#ifdef GLOBALLOC_TEST_TSAN
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
 
 using namespace globalloc;
 
@@ -392,4 +409,121 @@ TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
   waitpid(child, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+namespace {
+constexpr int kPurgeThreadNotStarted = 3;  ///< the scenario's precondition failed
+
+/// Waits up to two seconds for the purge thread to be started.
+bool wait_until_started() {
+  for (int i = 0; i < 200 && !fast::purge_thread_running(); ++i) usleep(10 * 1000);
+  return fast::purge_thread_running();
+}
+
+/// Waits up to `seconds` for `child` to end: its exit status, or -1 when it
+/// did not end in time (it is killed then) or a signal ended it.
+int exit_status_within(pid_t child, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  int status = 0;
+  while (waitpid(child, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      return -1;
+    }
+    usleep(10 * 1000);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// How the last thread of a process with the purge thread running ends.
+enum class LastThread {
+  /// The main thread leaves by pthread_exit; a worker that allocates ends later.
+  worker_that_allocates,
+  /// The same, with a worker that never calls the allocator (no exit hook
+  /// of ours runs in it).
+  worker_that_never_allocates,
+  /// A thread other than the main one forks; in the new process it is the
+  /// only thread, and it returns (python's test_threading does this).
+  forked_thread_returns,
+};
+
+/// pthread_exit for the calling thread, from a stack of its own: called in
+/// a test's body, its unwinding would meet GoogleTest's catch-all, which
+/// takes it for an exception and aborts. The unwinding ends at the bottom
+/// of the new stack, and glibc ends the thread as pthread_exit does.
+[[noreturn]] void pthread_exit_on_a_fresh_stack() {
+  static ucontext_t context;
+  static char stack[256 * 1024];
+  getcontext(&context);
+  context.uc_stack.ss_sp = stack;
+  context.uc_stack.ss_size = sizeof stack;
+  context.uc_link = nullptr;
+  makecontext(&context, +[] { pthread_exit(nullptr); }, 0);
+  setcontext(&context);
+  _exit(kPurgeThreadNotStarted);  // not reached
+}
+
+void* end_after_a_while(void* allocate) {
+  usleep(200 * 1000);
+  if (allocate != nullptr) fast::deallocate(fast::allocate(64, 16));
+  return nullptr;
+}
+
+/// In a child, the scenario `last`: the process must end with its last
+/// thread, exit status 0, as it does without the purge thread. Returns the
+/// exit status, or -1 when it did not end within ten seconds (it is killed).
+int end_of_process_with_the_purge_thread(LastThread last) {
+  const pid_t child = fork();
+  if (child == 0) {
+    fast::set_purge_delay_ms(50);
+    fast::set_purge_thread_enabled(true);
+    if (last == LastThread::forked_thread_returns) {
+      int status = -1;
+      std::thread([&status] {
+        const pid_t grandchild = fork();
+        if (grandchild == 0) {
+          prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphan left behind if the middle process is killed
+          std::size_t full = 0;
+          allocate_and_free(full);  // the segments of this, the only thread, start the purge thread
+          if (!wait_until_started()) _exit(kPurgeThreadNotStarted);
+          return;  // the thread, and with it the process, ends
+        }
+        status = exit_status_within(grandchild, 10);
+      }).join();
+      _exit(status < 0 ? 255 : status);
+    }
+    std::size_t full = 0;
+    std::thread([&full] { allocate_and_free(full); }).join();  // its segments start the purge thread
+    if (!wait_until_started()) _exit(kPurgeThreadNotStarted);
+    fast::deallocate(fast::allocate(64, 16));  // this thread has a heap, so an exit hook
+    pthread_t worker;
+    static int allocates = 1;
+    if (pthread_create(&worker, nullptr, end_after_a_while,
+                       last == LastThread::worker_that_allocates ? &allocates : nullptr) != 0) {
+      _exit(kPurgeThreadNotStarted);
+    }
+    pthread_exit_on_a_fresh_stack();
+  }
+  const int status = exit_status_within(child, 20);  // longer than the middle process's wait
+  return status == 255 ? -1 : status;
+}
+}  // namespace
+
+/// ThreadSanitizer starts a thread of its own at a process's first
+/// pthread_create, which keeps such a process alive with or without ours.
+constexpr const char* kSanitizerThread = "ThreadSanitizer's own thread keeps the process alive";
+
+TEST(PurgeThread, AProcessWhoseMainThreadLeftByPthreadExitEndsWithItsLastThread) {
+  if (kThreadSanitizer) GTEST_SKIP() << kSanitizerThread;
+  // The purge thread never ends on its own, and blocks every signal: before
+  // it watched for the others to end, such a process outlived its last
+  // thread for ever, deaf to SIGTERM (python's test_threading hung so).
+  EXPECT_EQ(end_of_process_with_the_purge_thread(LastThread::worker_that_allocates), 0);
+  EXPECT_EQ(end_of_process_with_the_purge_thread(LastThread::worker_that_never_allocates), 0);
+}
+
+TEST(PurgeThread, AProcessForkedFromAThreadEndsWhenThatThreadReturns) {
+  if (kThreadSanitizer) GTEST_SKIP() << kSanitizerThread;
+  EXPECT_EQ(end_of_process_with_the_purge_thread(LastThread::forked_thread_returns), 0);
 }
