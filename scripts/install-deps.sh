@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libclang-rt-14-dev
   python3 sqlite3 git valgrind doxygen
+  libpython3.11-testsuite
 )
 
 missing=()

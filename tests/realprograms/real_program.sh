@@ -2,7 +2,7 @@
 # Runs a real program that nobody here wrote under a preload library and
 # checks its output: python3, sqlite3, git and g++ exercise every entry point
 # of the malloc family and operator new/delete in ways our tests would not.
-# usage: real_program.sh PRELOAD_LIBRARY python3|sqlite3|git|gxx
+# usage: real_program.sh PRELOAD_LIBRARY python3|sqlite3|git|gxx|python3-regrtest
 set -euo pipefail
 preload=$1
 program=$2
@@ -125,6 +125,40 @@ CPP
   under g++ -std=c++20 -O2 -o prog prog.cpp
   got=$(under ./prog)
   expect_equal "$got" "499500 1548008755920 123"
+  ;;
+python3-regrtest)
+  # CPython's own regression tests (Debian's libpython3.11-testsuite) of
+  # the modules that allocate the most, with threads, fork, exec, mmap and
+  # signals among them, every object through malloc (PYTHONMALLOC=malloc,
+  # not CPython's small-object allocator). test_threading found that the
+  # purge thread kept a process alive after its last thread had ended.
+  python=/usr/bin/python3
+  if ! "$python" -c 'import test.test_dict' 2>/dev/null; then
+    echo "SKIP: CPython's test suite is not installed (libpython3.11-testsuite; scripts/install-deps.sh installs it)"
+    exit 77
+  fi
+  modules=(test_threading test_dict test_list test_set test_bytes test_re test_json test_gc test_weakref
+           test_collections test_itertools test_hashlib test_array test_struct test_mmap test_deque test_heapq
+           test_unicode test_zlib test_bz2 test_pickle test_fork1 test_queue test_memoryview test_tracemalloc
+           test_decimal test_os test_io test_subprocess)
+  status=0
+  # --timeout: a test that hangs is killed (and reported) after 5 minutes.
+  under env PYTHONMALLOC=malloc "$python" -m test -j2 --timeout 300 "${modules[@]}" > regrtest.log 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    # A module that also fails without the preload library fails for this
+    # machine's sake (no network, running as root), not for ours.
+    failed=$(sed -n '/tests\{0,1\} failed:$/,/^$/p' regrtest.log | grep '^    ' | tr -s ' ' '\n' | grep '^test_' || true)
+    tail -40 regrtest.log
+    [ -n "$failed" ] || { echo "FAIL: CPython's tests ended with status $status"; exit 1; }
+    for module in $failed; do
+      if env PYTHONMALLOC=malloc "$python" -m test --timeout 300 "$module" > baseline.log 2>&1; then
+        echo "FAIL: $module fails under $(basename "$preload") and passes without it"
+        exit 1
+      fi
+      echo "note: $module fails without the preload library too; not counted"
+    done
+  fi
+  grep -q "Tests result: SUCCESS" regrtest.log || [ "$status" -ne 0 ] || { echo "FAIL: no result line"; exit 1; }
   ;;
 *)
   echo "unknown program $program"; exit 2 ;;
