@@ -152,6 +152,14 @@ struct LeavingWatch {
   }
 };
 
+/// Every other thread has ended: returning ends the process (glibc calls
+/// exit(0) on this thread), with signals unblocked as in the program's
+/// threads, so a signal that waited for the process is taken now.
+void* end_with_the_process() noexcept {
+  platform::unblock_signals();
+  return nullptr;
+}
+
 void* purge_thread_main(void*) {
   unsigned quiet_checks = 0;
   bool waits = true;
@@ -166,9 +174,9 @@ void* purge_thread_main(void*) {
       quiet_checks = 0;
     } else {
       const unsigned long step = delay > 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
-      if (watch.sleep(step)) return nullptr;
+      if (watch.sleep(step)) return end_with_the_process();
     }
-    if (others_gone()) return nullptr;
+    if (others_gone()) return end_with_the_process();
     if (pending.exchange(false, std::memory_order_acq_rel)) {
       quiet_checks = 0;
     } else if (quiet_checks < active_checks_after_news) {

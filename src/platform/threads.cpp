@@ -56,7 +56,11 @@ bool start_background_thread(void* (*function)(void*), void* argument) noexcept 
   pthread_attr_t attributes;
   if (::pthread_attr_init(&attributes) != 0) return false;
   ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  ::pthread_attr_setstacksize(&attributes, 64 * 1024);
+  // Its own work needs a few KiB, but when it is a process's last thread
+  // glibc runs exit(0) on it, with the program's atexit handlers and static
+  // destructors: a usual stack's size, of which only what is touched costs
+  // memory.
+  ::pthread_attr_setstacksize(&attributes, 1024 * 1024);
   // The new thread inherits the signal mask in force here: all blocked.
   sigset_t all;
   sigset_t saved;
@@ -123,6 +127,12 @@ long running_threads(bool* main_thread_ended) noexcept {
   const bool ended = close[2] == 'Z';
   if (main_thread_ended != nullptr) *main_thread_ended = ended;
   return ended ? threads - 1 : threads;
+}
+
+void unblock_signals() noexcept {
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
 }
 
 void sleep_milliseconds(unsigned long milliseconds) noexcept {

@@ -38,6 +38,12 @@ bool start_background_thread(void* (*function)(void*), void* argument) noexcept;
 /// neither allocates nor takes locks.
 long running_threads(bool* main_thread_ended = nullptr) noexcept;
 
+/// Unblocks every signal for the calling thread: a background thread that
+/// ends a process as its last thread (glibc runs exit(0) on it) takes the
+/// signals pending for the process and runs the exit handlers as the
+/// program's own last thread would have.
+void unblock_signals() noexcept;
+
 /// Sleeps the calling thread for about `milliseconds`.
 void sleep_milliseconds(unsigned long milliseconds) noexcept;
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -464,6 +465,13 @@ enum class LastThread {
   _exit(kPurgeThreadNotStarted);  // not reached
 }
 
+/// An exit handler with a stack frame a usual thread stack holds: the
+/// process's last thread runs it (glibc's exit(0)), ours included.
+void use_a_deep_stack() {
+  volatile char frame[256 * 1024];
+  for (std::size_t i = 0; i < sizeof frame; i += 4096) frame[i] = 1;
+}
+
 void* end_after_a_while(void* allocate) {
   usleep(200 * 1000);
   if (allocate != nullptr) fast::deallocate(fast::allocate(64, 16));
@@ -497,6 +505,7 @@ int end_of_process_with_the_purge_thread(LastThread last) {
     std::thread([&full] { allocate_and_free(full); }).join();  // its segments start the purge thread
     if (!wait_until_started()) _exit(kPurgeThreadNotStarted);
     fast::deallocate(fast::allocate(64, 16));  // this thread has a heap, so an exit hook
+    std::atexit(use_a_deep_stack);
     pthread_t worker;
     static int allocates = 1;
     if (pthread_create(&worker, nullptr, end_after_a_while,
