@@ -13,19 +13,7 @@
 
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
-
-#if defined(__SANITIZE_THREAD__)
-#define GLOBALLOC_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GLOBALLOC_TEST_TSAN 1
-#endif
-#endif
-#ifdef GLOBALLOC_TEST_TSAN
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+#include "sanitizers.hpp"
 
 using namespace globalloc;
 
