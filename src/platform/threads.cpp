@@ -119,12 +119,12 @@ long running_threads(bool* main_thread_ended) noexcept {
   if (threads <= 0) return -1;
   char stat[1024];
   if (read_proc_file("/proc/self/stat", stat, sizeof stat) <= 0) return -1;
-  const char* close = nullptr;
+  const char* command_end = nullptr;  // the command may hold ')' itself: the last one
   for (const char* c = stat; *c != '\0'; ++c) {
-    if (*c == ')') close = c;
+    if (*c == ')') command_end = c;
   }
-  if (close == nullptr || close[1] != ' ') return -1;
-  const bool ended = close[2] == 'Z';
+  if (command_end == nullptr || command_end[1] != ' ') return -1;
+  const bool ended = command_end[2] == 'Z';
   if (main_thread_ended != nullptr) *main_thread_ended = ended;
   return ended ? threads - 1 : threads;
 }
