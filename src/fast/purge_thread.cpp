@@ -47,6 +47,8 @@ constexpr unsigned long news_wait_max_ms = 30000;
 /// Set by purge_thread_note_thread_exit: a thread is leaving, perhaps the
 /// program's last but this one.
 std::atomic<bool> thread_left{false};
+/// Set with it when the leaving thread is the main thread.
+std::atomic<bool> main_thread_leaving{false};
 /// Whether the main thread ended by pthread_exit (seen at the last look):
 /// the process then ends with its last thread, which may be one that never
 /// allocated and so sends no note, and the wait for news is kept short.
@@ -116,10 +118,12 @@ long running_threads() noexcept {
 bool others_gone() noexcept { return running_threads() == 1; }
 
 /// A leaving thread sent its exit note but may still run its exit hooks
-/// for a while: the thread watches it go, with a look at the running
+/// for a while: when it may be the last thread besides this one, or is the
+/// main thread, the thread watches it go, with a look at the running
 /// threads every leaving_watch_step_ms, until their count falls below what
 /// it was at the note (the looks after it then see the process as the
 /// thread left it, main_thread_left among them) or for a second at most.
+/// Other threads' exits (a server's workers that come and go) cost one look.
 struct LeavingWatch {
   unsigned polls_left = 0;
   long running_at_note = 0;
@@ -127,8 +131,9 @@ struct LeavingWatch {
   /// Starts a watch when a thread sent a note since the last call.
   void take_notes() noexcept {
     if (!thread_left.exchange(false, std::memory_order_acq_rel)) return;
-    polls_left = leaving_watch_polls;
+    const bool main_leaves = main_thread_leaving.exchange(false, std::memory_order_relaxed);
     running_at_note = running_threads();
+    polls_left = running_at_note == 2 || main_leaves ? leaving_watch_polls : 0;
   }
 
   /// Sleeps about `milliseconds`, in steps with a look after each while
@@ -234,6 +239,7 @@ void purge_thread_note_options_changed() noexcept { wake_if_asleep(); }
 
 void purge_thread_note_thread_exit() noexcept {
   if (state.load(std::memory_order_relaxed) != State::running) return;
+  if (platform::is_main_thread()) main_thread_leaving.store(true, std::memory_order_relaxed);
   raise(thread_left);
   wake_if_asleep();
 }
@@ -257,6 +263,7 @@ void purge_thread_start_if_wanted(bool caller_exits) noexcept {
 void purge_thread_fork_child() noexcept {
   state.store(State::not_started, std::memory_order_relaxed);
   thread_left.store(false, std::memory_order_relaxed);
+  main_thread_leaving.store(false, std::memory_order_relaxed);
   asleep.store(0, std::memory_order_relaxed);
 }
 

@@ -63,6 +63,10 @@ void yield_processor() noexcept;
 /// gdb show), for per-thread statistics.
 unsigned long current_thread_id() noexcept;
 
+/// Whether the calling thread is the process's main thread (the one that
+/// ran main; after a fork, the thread that forked).
+bool is_main_thread() noexcept;
+
 /// Tells the CPU we are spinning (a pause instruction where there is one).
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
