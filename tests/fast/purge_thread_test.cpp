@@ -468,7 +468,8 @@ void* end_after_a_while(void* allocate) {
 
 /// In a child, the scenario `last`: the process must end with its last
 /// thread, exit status 0, as it does without the purge thread. Returns the
-/// exit status, or -1 when it did not end within ten seconds (it is killed).
+/// exit status, or -1 when it did not end within its deadline (it is
+/// killed then) or a signal ended it.
 int end_of_process_with_the_purge_thread(LastThread last) {
   const pid_t child = fork();
   if (child == 0) {
@@ -513,8 +514,8 @@ constexpr const char* kSanitizerThread = "ThreadSanitizer's own thread keeps the
 
 TEST(PurgeThread, AProcessWhoseMainThreadLeftByPthreadExitEndsWithItsLastThread) {
   if (kThreadSanitizer) GTEST_SKIP() << kSanitizerThread;
-  // The purge thread never ends on its own, and blocks every signal: before
-  // it watched for the others to end, such a process outlived its last
+  // The purge thread blocks every signal. Before it watched for the other
+  // threads to end it never ended, and such a process outlived its last
   // thread for ever, deaf to SIGTERM (python's test_threading hung so).
   EXPECT_EQ(end_of_process_with_the_purge_thread(LastThread::worker_that_allocates), 0);
   EXPECT_EQ(end_of_process_with_the_purge_thread(LastThread::worker_that_never_allocates), 0);
