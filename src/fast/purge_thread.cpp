@@ -264,6 +264,7 @@ void purge_thread_fork_child() noexcept {
   state.store(State::not_started, std::memory_order_relaxed);
   thread_left.store(false, std::memory_order_relaxed);
   main_thread_leaving.store(false, std::memory_order_relaxed);
+  main_thread_left.store(false, std::memory_order_relaxed);  // the forking thread is the child's main thread
   asleep.store(0, std::memory_order_relaxed);
 }
 

@@ -159,6 +159,6 @@ void yield_processor() noexcept { ::sched_yield(); }
 
 unsigned long current_thread_id() noexcept { return static_cast<unsigned long>(::syscall(SYS_gettid)); }
 
-bool is_main_thread() noexcept { return ::syscall(SYS_gettid) == ::getpid(); }
+bool is_main_thread() noexcept { return current_thread_id() == static_cast<unsigned long>(::getpid()); }
 
 }  // namespace globalloc::platform
