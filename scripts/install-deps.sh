@@ -9,7 +9,7 @@ packages=(
   build-essential cmake g++ clang pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libclang-rt-14-dev
-  python3 sqlite3 git valgrind doxygen
+  python3 sqlite3 git perl xz-utils nodejs valgrind doxygen
   libpython3.11-testsuite
 )
 

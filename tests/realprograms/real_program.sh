@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs a real program that nobody here wrote under a preload library and
 # checks its output: python3, sqlite3, git and g++ exercise every entry point
-# of the malloc family and operator new/delete in ways our tests would not.
-# usage: real_program.sh PRELOAD_LIBRARY python3|sqlite3|git|gxx|python3-regrtest
+# of the malloc family and operator new/delete in ways our tests would not;
+# perl, xz (with threads) and node (V8, libuv's thread pool and worker
+# threads) add other runtimes and other ways of using threads.
+# usage: real_program.sh PRELOAD_LIBRARY python3|sqlite3|git|gxx|perl|xz|node|python3-regrtest
 set -euo pipefail
 preload=$1
 program=$2
 [ -f "$preload" ] || { echo "no preload library at $preload"; exit 1; }
+preload=$(readlink -f "$preload")  # before the cd below: a relative path would not load there
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -16,7 +19,7 @@ under() { LD_PRELOAD="$preload" "$@"; }
 # The loader skips a library it cannot preload with only a warning, and the
 # program would then pass on the C library's malloc: make sure it is mapped.
 maps=$(under cat /proc/self/maps)  # whole, not piped: grep -q would leave cat a SIGPIPE
-if ! grep -qF "$(readlink -f "$preload")" <<<"$maps"; then
+if ! grep -qF "$preload" <<<"$maps"; then
   echo "FAIL: $preload is not mapped in a process started under it"
   exit 1
 fi
@@ -125,6 +128,87 @@ CPP
   under g++ -std=c++20 -O2 -o prog prog.cpp
   got=$(under ./prog)
   expect_equal "$got" "499500 1548008755920 123"
+  ;;
+perl)
+  # Hashes that grow and shrink, strings of every length, a big sort and
+  # regular expressions: perl's own allocator is off in Debian's build, so
+  # every scalar goes through malloc.
+  cat > heavy.pl <<'PL'
+use strict; use warnings; use Digest::MD5 qw(md5_hex);
+my %h;
+for my $i (1 .. 400000) {
+  $h{"k$i"} = "v" x ($i % 97);
+  delete $h{"k" . ($i - 5)} if $i % 3 == 0;
+}
+my $total = 0;
+$total += length($h{$_}) for keys %h;
+my @sorted = sort { $a cmp $b } map { sprintf("%08x", ($_ * 2654435761) % 4294967296) } 1 .. 200000;
+my $text = join(",", map { "w$_=" . ($_ * 7 % 1000) } 1 .. 100000);
+my $matches = () = $text =~ /w\d+=9\d\d/g;
+print scalar(keys %h), " $total ", md5_hex(join("", @sorted)), " $matches\n";
+PL
+  expected=$(perl heavy.pl)
+  got=$(under perl heavy.pl)
+  expect_equal "$got" "$expected"
+  case "$got" in 266668\ *\ *\ 10000) ;; *) echo "FAIL: unexpected perl output [$got]"; exit 1 ;; esac
+  ;;
+xz)
+  # Multi-threaded compression: xz -T2 hands blocks of megabytes to worker
+  # threads, which allocate and free their buffers (large blocks, across
+  # threads); the round trip must give the input back.
+  command -v xz > /dev/null || { echo "SKIP: xz is not installed (xz-utils)"; exit 77; }
+  seq 1 3000000 | awk '{ print $1, $1 * 7919 % 104729, ($1 % 13 == 0 ? "thirteen" : "other") }' > input.txt
+  under xz -T2 -3 --block-size=1MiB -c input.txt > input.txt.xz
+  under xz -d -T2 -c input.txt.xz > output.txt
+  cmp input.txt output.txt || { echo "FAIL: xz round trip changed the data"; exit 1; }
+  blocks=$(xz --robot --list input.txt.xz | awk '$1 == "totals" { print $3 }')
+  [ "$blocks" -ge 2 ] || { echo "FAIL: xz wrote $blocks block(s); the threads were not used"; exit 1; }
+  ;;
+node)
+  # V8 and libuv: a main thread that churns Maps and strings, zlib on
+  # libuv's thread pool, and worker threads (each an isolate with threads
+  # of its own) that allocate and end while others still run.
+  command -v node > /dev/null || { echo "SKIP: node is not installed (nodejs)"; exit 77; }
+  cat > heavy.js <<'JS'
+const { Worker } = require("worker_threads");
+const zlib = require("zlib");
+const crypto = require("crypto");
+const map = new Map();
+for (let i = 0; i < 300000; i++) {
+  map.set("k" + i, { n: i, s: "x".repeat(i % 61) });
+  if (i % 3 === 0) map.delete("k" + (i - 2));
+}
+let sum = 0;
+for (const value of map.values()) sum += value.n + value.s.length;
+const body = `
+  const { parentPort, workerData } = require("worker_threads");
+  const crypto = require("crypto");
+  let parts = [];
+  for (let i = 0; i < 100000; i++) {
+    parts.push(JSON.stringify({ i, w: workerData, s: "y".repeat(i % 97) }));
+    if (parts.length > 500) parts = [];
+  }
+  parentPort.postMessage(crypto.createHash("sha256").update(parts.join("")).digest("hex").slice(0, 12));`;
+const runs = [];
+for (let w = 0; w < 4; w++) {
+  runs.push(new Promise((resolve, reject) => {
+    const worker = new Worker(body, { eval: true, workerData: w });
+    worker.on("message", resolve);
+    worker.on("error", reject);
+  }));
+}
+const input = Buffer.from("abcdefgh".repeat(1 << 20));
+const squeezed = [];
+for (let i = 0; i < 4; i++) squeezed.push(new Promise((resolve, reject) =>
+  zlib.gzip(input, (error, out) => error ? reject(error) : zlib.gunzip(out, (e, back) => e ? reject(e) : resolve(back.equals(input))))));
+Promise.all([Promise.all(runs), Promise.all(squeezed)]).then(([hashes, same]) => {
+  console.log(map.size, sum, hashes.join(","), same.every(Boolean));
+});
+JS
+  expected=$(node heavy.js)
+  got=$(under node heavy.js)
+  expect_equal "$got" "$expected"
+  case "$got" in 200001\ *\ true) ;; *) echo "FAIL: unexpected node output [$got]"; exit 1 ;; esac
   ;;
 python3-regrtest)
   # CPython's own regression tests (Debian's libpython3.11-testsuite) of
