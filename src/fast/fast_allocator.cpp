@@ -260,7 +260,8 @@ namespace {
 /// already) and aborts. The small-block test reads the block's first word,
 /// which the caller is about to copy or hand back anyway; the list scan that
 /// confirms it is the free slow path's, for pages of the calling thread.
-[[gnu::noinline]] void check_live_block(Segment* segment, Page* page, void* block, const char* operation) noexcept {
+/// (Unused where detect_invalid_free is off: the unchecked build.)
+[[gnu::noinline, maybe_unused]] void check_live_block(Segment* segment, Page* page, void* block, const char* operation) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   const auto area = reinterpret_cast<std::uintptr_t>(page->area);
   if (!page->in_use) {
