@@ -22,6 +22,7 @@
 #include "hardening/thread_cache.hpp"
 #include "options/options.hpp"
 #include "platform/fatal.hpp"
+#include "platform/number_text.hpp"
 #include "platform/os_memory.hpp"
 #include "platform/random.hpp"
 
@@ -76,13 +77,9 @@ struct Suffix {
     return *this;
   }
   Suffix& operator<<(std::size_t value) noexcept {
-    char digits[24];
-    unsigned count = 0;
-    do {
-      digits[count++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    while (count > 0 && length < sizeof text - 1) text[length++] = digits[--count];
+    char digits[platform::number_text_max];
+    const unsigned count = platform::number_digits(value, 10, digits);
+    for (unsigned i = 0; i < count && length < sizeof text - 1; ++i) text[length++] = digits[i];
     text[length] = '\0';
     return *this;
   }

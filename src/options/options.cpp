@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "platform/number_text.hpp"
 #include "platform/process_memory.hpp"
 
 namespace globalloc::options {
@@ -63,15 +64,11 @@ void warn(std::initializer_list<Piece> pieces) noexcept {
 void format_number(long value, char (&text)[24]) noexcept {
   const bool negative = value < 0;
   unsigned long magnitude = negative ? 0UL - static_cast<unsigned long>(value) : static_cast<unsigned long>(value);
-  char digits[24];
-  std::size_t count = 0;
-  do {
-    digits[count++] = static_cast<char>('0' + magnitude % 10);
-    magnitude /= 10;
-  } while (magnitude != 0);
+  char digits[platform::number_text_max];
+  const unsigned count = platform::number_digits(magnitude, 10, digits);
   std::size_t out = 0;
   if (negative) text[out++] = '-';
-  while (count > 0) text[out++] = digits[--count];
+  for (unsigned i = 0; i < count; ++i) text[out++] = digits[i];
   text[out] = '\0';
 }
 

@@ -1,6 +1,8 @@
 // write(2) and abort() for the allocator's fatal error reports (fatal.hpp).
 #include "platform/fatal.hpp"
 
+#include "platform/number_text.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,13 +19,9 @@ struct LineBuffer {
   }
   void append_hex(std::uintptr_t value) noexcept {
     append("0x");
-    char digits[2 * sizeof(value)];
-    unsigned count = 0;
-    do {
-      digits[count++] = "0123456789abcdef"[value & 0xf];
-      value >>= 4;
-    } while (value != 0);
-    while (count > 0 && length < sizeof(text) - 1) text[length++] = digits[--count];
+    char digits[number_text_max];
+    const unsigned count = number_digits(value, 16, digits);
+    for (unsigned i = 0; i < count && length < sizeof(text) - 1; ++i) text[length++] = digits[i];
   }
   void write_line() noexcept {
     text[length++] = '\n';

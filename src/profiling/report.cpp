@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "platform/number_text.hpp"
 #include "platform/process_memory.hpp"
 #include "profiling/symbolize.hpp"
 
@@ -23,27 +24,8 @@ class Text {
     while (*text != '\0') put(*text++);
     return *this;
   }
-  Text& add(std::uint64_t value) noexcept {
-    char digits[24];
-    unsigned count = 0;
-    do {
-      digits[count++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    while (count > 0) put(digits[--count]);
-    return *this;
-  }
-  Text& hex(std::uint64_t value) noexcept {
-    add("0x");
-    char digits[16];
-    unsigned count = 0;
-    do {
-      digits[count++] = "0123456789abcdef"[value & 15];
-      value >>= 4;
-    } while (value != 0);
-    while (count > 0) put(digits[--count]);
-    return *this;
-  }
+  Text& add(std::uint64_t value) noexcept { return number(value, 10); }
+  Text& hex(std::uint64_t value) noexcept { return add("0x").number(value, 16); }
   // "12.3 MiB": one decimal from KiB up.
   Text& size(std::uint64_t bytes) noexcept {
     static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -69,6 +51,12 @@ class Text {
   }
 
  private:
+  Text& number(std::uint64_t value, unsigned base) noexcept {
+    char digits[platform::number_text_max];
+    const unsigned count = platform::number_digits(value, base, digits);
+    for (unsigned i = 0; i < count; ++i) put(digits[i]);
+    return *this;
+  }
   void put(char c) noexcept {
     if (length_ == sizeof buffer_) flush();
     buffer_[length_++] = c;
