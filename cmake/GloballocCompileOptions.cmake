@@ -2,6 +2,13 @@
 add_library(globalloc_warnings INTERFACE)
 target_compile_options(globalloc_warnings INTERFACE -Wall -Wextra)
 
+# Sized operator delete (C++14) as g++ has it by default: clang leaves it off
+# unless asked, so `delete p` would never pass the size to the allocator and
+# code that calls ::operator delete(p, size) would not compile.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsized-deallocation>)
+endif()
+
 if(GLOBALLOC_SANITIZE STREQUAL "undefined")
   add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   add_link_options(-fsanitize=undefined)
