@@ -178,7 +178,7 @@ void* purge_thread_main(void*) {
       wait_for_news();
       quiet_checks = 0;
     } else {
-      const unsigned long step = delay > 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
+      const unsigned long step = delay >= 0 && active ? static_cast<unsigned long>(delay / 4 > 0 ? delay / 4 : 1) : idle_step_ms;
       if (watch.sleep(step)) return end_with_the_process();
     }
     if (others_gone()) return end_with_the_process();
@@ -248,7 +248,7 @@ std::uint64_t purge_thread_passes() noexcept { return passes.load(std::memory_or
 
 void purge_thread_start_if_wanted(bool caller_exits) noexcept {
   if (state.load(std::memory_order_relaxed) != State::not_started) return;
-  if ((!pending.load(std::memory_order_relaxed) && !slots_freed.load(std::memory_order_relaxed)) || !purge_thread_enabled() || purge_delay_ms() <= 0) return;
+  if ((!pending.load(std::memory_order_relaxed) && !slots_freed.load(std::memory_order_relaxed)) || !purge_thread_enabled() || purge_delay_ms() < 0) return;
   // Not from the exit hook of the process's last thread: the process ends
   // with it, and a thread started now would keep it alive until the purge
   // thread noticed.
