@@ -12,13 +12,20 @@
 using LoggedFast = LargeBlockLog<globalloc::FastAllocator>;
 GLOBALLOC_GLOBAL_ALLOCATOR_WITH_MALLOC(LoggedFast)
 
+// C++ lets a compiler leave out an allocation whose memory nothing reads
+// (clang does at -O2, malloc/free pairs included); storing the address in
+// a volatile keeps the two below, so the log has something to show.
+void* volatile keep;
+
 int main() {
   std::vector<int> small(100, 1);  // 400 bytes: not logged
   {
     std::vector<char> image(4 << 20, 'x');  // operator new: "allocate 4194304"
-  }                                         // sized delete: "deallocate 4194304"
-  void* buffer = std::malloc(2 << 20);      // malloc: "allocate 2097152"
-  std::free(buffer);                        // free: "free", with the usable size
+    keep = image.data();
+  }                                     // sized delete: "deallocate 4194304"
+  void* buffer = std::malloc(2 << 20);  // malloc: "allocate 2097152"
+  keep = buffer;
+  std::free(buffer);  // free: "free", with the usable size
 
   std::printf("global allocator: %s\n", globalloc_global_allocator_name());
   return small.size() == 100 ? 0 : 1;
