@@ -3,6 +3,8 @@
 # run every test with CTest; then the conformance suite and the fast
 # allocator's tests again in UndefinedBehaviorSanitizer and ThreadSanitizer
 # builds (build-ubsan/, build-tsan/). GLOBALLOC_SKIP_SANITIZERS=1 skips those.
+# The UBSan build uses clang++ (the main build and TSan's use g++), so the
+# core compiles and passes with both compilers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,7 +17,9 @@ if [ "${GLOBALLOC_SKIP_SANITIZERS:-0}" != 1 ]; then
     dir=build-${sanitizer/undefined/ubsan}
     dir=${dir/thread/tsan}
     echo "== conformance and fast allocator tests under -fsanitize=$sanitizer ($dir)"
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLOBALLOC_SANITIZE="$sanitizer" \
+    compilers=()
+    [ "$sanitizer" = undefined ] && compilers=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang)
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLOBALLOC_SANITIZE="$sanitizer" "${compilers[@]}" \
       -DGLOBALLOC_BUILD_BENCH=OFF -DGLOBALLOC_BUILD_EXAMPLES=OFF > /dev/null
     cmake --build "$dir" -j "$jobs" --target globalloc_conformance_test fast_allocator_tests
     # Under TSan only the fast allocator's suite: the system allocator calls
