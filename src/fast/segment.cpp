@@ -30,6 +30,17 @@ Segment* huge_cache[huge_cache_capacity];
 unsigned huge_cache_count = 0;
 std::size_t huge_cache_bytes = 0;
 
+/// The last regions unmapped after their blocks were freed (past the
+/// header), for the misuse reports (segment_memory_was_freed); a ring under
+/// cache_lock.
+struct UnmappedRange {
+  std::uintptr_t start;
+  std::uintptr_t end;
+};
+constexpr unsigned unmapped_memory = 64;
+constinit UnmappedRange unmapped_ranges[unmapped_memory] = {};
+constinit unsigned unmapped_next = 0;
+
 unsigned shift_for(SegmentKind kind) noexcept {
   switch (kind) {
     case SegmentKind::heap: return Config::small_page_shift;
@@ -181,6 +192,16 @@ bool huge_cache_put(Segment* segment) noexcept {
   return true;
 }
 
+/// Unmaps a segment or huge mapping whose blocks were all freed, noting it.
+void unmap_freed(Segment* segment, std::size_t bytes) noexcept {
+  const auto start = reinterpret_cast<std::uintptr_t>(segment);
+  {
+    LockGuard guard(cache_lock);
+    unmapped_ranges[unmapped_next++ % unmapped_memory] = {start + segment_header_size, start + bytes};
+  }
+  platform::release(segment, bytes);
+}
+
 void segment_release(Segment* segment) noexcept {
   segment_unregister(segment);
   if (segment->kind == SegmentKind::huge) {
@@ -191,7 +212,7 @@ void segment_release(Segment* segment) noexcept {
     }
     count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
     count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
-    platform::release(segment, segment->mapping_size);
+    unmap_freed(segment, segment->mapping_size);
     return;
   }
   count(counters.segments_in_use, -1);
@@ -223,7 +244,7 @@ void segment_release(Segment* segment) noexcept {
   }
   count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
   count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
-  platform::release(segment, segment_size);
+  unmap_freed(segment, segment_size);
 }
 
 char* segment_page_area(Segment* segment, const Page* page, std::size_t* bytes) noexcept {
@@ -434,16 +455,35 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
     huge_to_unmap = segment->next;
     count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
     count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
-    platform::release(segment, segment->mapping_size);
+    unmap_freed(segment, segment->mapping_size);
   }
   while (to_unmap != nullptr) {
     Segment* segment = to_unmap;
     to_unmap = segment->next;
     count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
     count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
-    platform::release(segment, segment_size);
+    unmap_freed(segment, segment_size);
   }
   return waits;
+}
+
+bool segment_memory_was_freed(const void* address) noexcept {
+  const auto target = reinterpret_cast<std::uintptr_t>(address);
+  const auto holds = [target](const Segment* segment, std::size_t bytes) {
+    const auto start = reinterpret_cast<std::uintptr_t>(segment);
+    return target >= start + segment_header_size && target < start + bytes;
+  };
+  if (!cache_lock.try_lock()) return false;
+  bool found = false;
+  for (const UnmappedRange& range : unmapped_ranges) found |= target >= range.start && target < range.end;
+  for (const Segment* segment = cache_head; segment != nullptr && !found; segment = segment->next) {
+    found = holds(segment, segment_size);
+  }
+  for (std::size_t index = 0; index < huge_cache_count && !found; ++index) {
+    found = holds(huge_cache[index], huge_cache[index]->mapping_size);
+  }
+  cache_lock.unlock();
+  return found;
 }
 
 void segment_cache_lock() noexcept { cache_lock.lock(); }

@@ -200,6 +200,13 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
 /// True when cached memory still waits for its deadline.
 bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
 
+/// Whether `address`, in no registered segment, lies past the header of a
+/// segment or huge mapping that the caches hold, or of one of the last 64
+/// unmapped: memory of freed blocks, so a pointer into it is stale (freed
+/// already) rather than foreign. For the misuse reports: false when the
+/// cache lock is taken (a report must not wait, and its caller may hold it).
+bool segment_memory_was_freed(const void* address) noexcept;
+
 /// Fork support: the segment cache lock, taken and released around fork().
 void segment_cache_lock() noexcept;
 void segment_cache_unlock() noexcept;

@@ -97,6 +97,21 @@ void remove_locked(Entry* entry) noexcept {
   --registry.live;
 }
 
+// The last blocks whose regions were unmapped after their free (too large
+// for the cache, or pushed out of it): a second free of one finds no
+// registry entry and would read as a foreign pointer. A ring; the lock is held.
+constexpr unsigned unmapped_memory = 256;
+struct UnmappedBlocks {
+  const void* blocks[unmapped_memory];
+  unsigned next;
+};
+constinit UnmappedBlocks unmapped{};
+
+void unregister_freed_locked(Entry* entry) noexcept {
+  unmapped.blocks[unmapped.next++ % unmapped_memory] = entry->block;
+  remove_locked(entry);
+}
+
 // ---- the cache of freed regions: FIFO, bounded in count and bytes ----
 
 constexpr unsigned cache_capacity = 32;
@@ -141,7 +156,7 @@ char* block_in_region(void* region, std::size_t region_size, std::size_t size, s
 void unmap_cached(const CachedRegion& region) noexcept {
   if (!region.purged) check_freed_guarded_block(region.block);
   registry.lock();
-  if (Entry* entry = find(region.block)) remove_locked(entry);
+  if (Entry* entry = find(region.block)) unregister_freed_locked(entry);
   registry.unlock();
   platform::release(region.region, region.region_size);
 }
@@ -256,6 +271,14 @@ bool guarded_is_registered(const void* block) noexcept {
   return found;
 }
 
+bool guarded_was_unmapped(const void* block) noexcept {
+  registry.lock();
+  bool found = false;
+  for (unsigned i = 0; i < unmapped_memory && !found; ++i) found = unmapped.blocks[i] == block;
+  registry.unlock();
+  return found;
+}
+
 bool guarded_free(void* block) noexcept {
   CachedRegion evicted[cache_capacity];
   unsigned evicted_count = 0;
@@ -268,7 +291,7 @@ bool guarded_free(void* block) noexcept {
   const CachedRegion freed{block, entry->region, entry->region_size, platform::monotonic_milliseconds(), false};
   if (freed.region_size > cache_byte_limit / 4) {
     // Too large to cache: unmapped now.
-    remove_locked(entry);
+    unregister_freed_locked(entry);
     registry.unlock();
     platform::release(freed.region, freed.region_size);
     return true;

@@ -33,6 +33,11 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
 /// mapped (live, or freed and waiting in the cache).
 bool guarded_is_registered(const void* block) noexcept;
 
+/// True when `block` is one of the last 256 guarded blocks whose regions
+/// were unmapped after their free (no longer registered): a pointer to one
+/// is stale, not foreign. For the misuse reports.
+bool guarded_was_unmapped(const void* block) noexcept;
+
 /// A guarded block was freed (and filled): its region goes to the cache, or
 /// is unmapped when it does not fit there. The oldest cached regions leave
 /// to make room. False when `block` is not a guarded block.

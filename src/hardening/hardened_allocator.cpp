@@ -123,15 +123,22 @@ struct Validated {
   report("heap buffer overflow (canary overwritten) past the end of block", block, operation);
 }
 
-[[gnu::noinline, gnu::cold]] void check_foreign_pointer(void* block, const char* operation) noexcept {
+[[gnu::noinline, gnu::cold]] void check_foreign_pointer(void* block, const char* operation,
+                                                     const char* freed_error) noexcept {
   if ((address_of(block) & (default_alignment - 1)) != 0) report("free of interior or invalid pointer", block, operation);
-  if (!hardening::guarded_is_registered(block)) report("free of invalid pointer", block, operation);
+  if (!hardening::guarded_is_registered(block)) {
+    // A large block freed already, whose region went back to the OS.
+    if constexpr (mitigations.has(Mitigation::double_free)) {
+      if (hardening::guarded_was_unmapped(block)) report(freed_error, block, operation);
+    }
+    report("free of invalid pointer", block, operation);
+  }
 }
 
 [[gnu::always_inline]] inline Validated validate(void* block, const char* operation, const char* freed_error) noexcept {
   if constexpr (mitigations.has(Mitigation::invalid_pointer)) {
     if ((address_of(block) & (default_alignment - 1)) != 0 || !header_is_in_our_memory(block)) [[unlikely]] {
-      check_foreign_pointer(block, operation);
+      check_foreign_pointer(block, operation, freed_error);
     }
   }
   Header& header = header_of(block);

@@ -129,28 +129,38 @@ TEST(MisuseDeathTest, ReallocOfAFreedBlockWithOtherFreesInBetween) {
 
 TEST(MisuseDeathTest, ReallocOfAFreedLargeBlock) {
   // Grown in place, a freed large block would take memory that is free.
+  // A 3 MiB block has a 4 MiB large segment of its own in the fast
+  // allocator, which goes to the segment cache when the block is freed: the
+  // report must still name a freed block, not a foreign pointer.
   for (const std::size_t size : {std::size_t{100000}, std::size_t{3} << 20}) {
-#ifdef GLOBALLOC_MISUSE_HARDENED
-    const std::string expected = message("realloc of freed block", "realloc");
-#else
-    // The fast allocator's large segments are 4 MiB: a 3 MiB block has one
-    // of its own, which goes back to the segment cache when the block is
-    // freed, and the address is no longer the allocator's. (This passed as
-    // "realloc of freed block" only while the compiler was free to rewrite
-    // the malloc calls here: the target now has -fno-builtin.)
-    const std::string expected = size < (std::size_t{2} << 20) ? message("realloc of freed block", "realloc")
-                                                               : message("free of invalid pointer", "realloc");
-#endif
     EXPECT_DEATH(
         {
-          void* keep = std::malloc(size);  // shares the 100000-byte block's segment, kept mapped
+          void* keep = std::malloc(size);  // shares the 100000-byte block's segment
           void* block = std::malloc(size);
           free_opaque(block);
           void* moved = std::realloc(opaque(block), size * 2);
           std::free(moved);
           std::free(keep);
         },
-        expected)
+        message("realloc of freed block", "realloc"))
+        << size << " bytes";
+  }
+}
+
+TEST(MisuseDeathTest, DoubleFreeOfABlockWhoseMemoryWentBack) {
+  // Freeing a large block with a segment of its own (3 MiB) or a huge one
+  // (16 MiB) unregisters its memory, which the caches keep mapped for reuse;
+  // a 128 MiB one is too large for them and is unmapped at once. A second
+  // free of any of them is a double free, not a foreign pointer.
+  for (const std::size_t size : {std::size_t{3} << 20, std::size_t{16} << 20, std::size_t{128} << 20}) {
+    EXPECT_DEATH(
+        {
+          void* block = std::malloc(size);
+          std::memset(block, 1, size);
+          free_opaque(block);
+          free_opaque(block);
+        },
+        message("double free of", "free"))
         << size << " bytes";
   }
 }
