@@ -192,6 +192,7 @@ bool huge_cache_put(Segment* segment) noexcept {
   return true;
 }
 
+namespace {
 /// Unmaps a segment or huge mapping whose blocks were all freed, noting it.
 void unmap_freed(Segment* segment, std::size_t bytes) noexcept {
   const auto start = reinterpret_cast<std::uintptr_t>(segment);
@@ -201,6 +202,7 @@ void unmap_freed(Segment* segment, std::size_t bytes) noexcept {
   }
   platform::release(segment, bytes);
 }
+}  // namespace
 
 void segment_release(Segment* segment) noexcept {
   segment_unregister(segment);
