@@ -162,7 +162,8 @@ xz)
   under xz -d -T2 -c input.txt.xz > output.txt
   cmp input.txt output.txt || { echo "FAIL: xz round trip changed the data"; exit 1; }
   blocks=$(xz --robot --list input.txt.xz | awk '$1 == "totals" { print $3 }')
-  [ "$blocks" -ge 2 ] || { echo "FAIL: xz wrote $blocks block(s); the threads were not used"; exit 1; }
+  # One block would leave the second thread with nothing to compress.
+  [ "$blocks" -ge 2 ] || { echo "FAIL: xz wrote $blocks block(s), work for one thread only"; exit 1; }
   ;;
 node)
   # V8 and libuv: a main thread that churns Maps and strings, zlib on
