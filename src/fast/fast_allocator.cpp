@@ -192,7 +192,7 @@ void* allocate_zeroed(std::size_t size, std::size_t alignment) noexcept {
 
 void deallocate(void* pointer) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
-  const unsigned shift = segment_map[segment_map_index(address)].load(std::memory_order_relaxed);
+  const unsigned shift = segment_map_load(segment_map_index(address), std::memory_order_relaxed);
   if (shift == 0) [[unlikely]] {
     free_unregistered(pointer);
     return;

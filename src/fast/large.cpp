@@ -461,7 +461,7 @@ Segment* huge_segment_before(const void* block) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   if ((address & segment_offset_mask) != 0 || address < segment_size) return nullptr;
   const std::uintptr_t header = address - segment_size;
-  if (segment_map[segment_map_index(header)].load(std::memory_order_acquire) == 0) return nullptr;
+  if (segment_map_load(segment_map_index(header), std::memory_order_acquire) == 0) return nullptr;
   auto* segment = reinterpret_cast<Segment*>(header);
   if (segment->kind != SegmentKind::huge || segment->pages[0].area != block) return nullptr;
   return segment;

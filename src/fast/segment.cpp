@@ -15,7 +15,7 @@
 
 namespace globalloc::fast {
 
-std::atomic<std::uint8_t> segment_map[segment_map_entries];
+std::uint8_t segment_map[segment_map_entries];
 
 namespace {
 
@@ -99,12 +99,12 @@ void segment_guard_metadata(Segment* segment) noexcept {
 }
 
 void segment_register(Segment* segment) noexcept {
-  segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(segment->page_shift,
-                                                                                  std::memory_order_release);
+  segment_map_store(segment_map_index(reinterpret_cast<std::uintptr_t>(segment)), segment->page_shift,
+                    std::memory_order_release);
 }
 
 void segment_unregister(Segment* segment) noexcept {
-  segment_map[segment_map_index(reinterpret_cast<std::uintptr_t>(segment))].store(0, std::memory_order_release);
+  segment_map_store(segment_map_index(reinterpret_cast<std::uintptr_t>(segment)), 0, std::memory_order_release);
 }
 
 Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {

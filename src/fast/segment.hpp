@@ -70,7 +70,20 @@ static_assert(sizeof(Segment) <= segment_header_size - 16384, "room for a metada
 inline constexpr std::size_t segment_map_entries = std::size_t{1} << (48 - Config::segment_shift);
 
 /// Page shift per 4 MiB of address space; 0 where no segment header starts.
-[[gnu::visibility("hidden")]] extern std::atomic<std::uint8_t> segment_map[segment_map_entries];
+/// Plain bytes, zero before any code runs, read and written as atomics
+/// through segment_map_load and segment_map_store. Not an array of
+/// std::atomic: 2^26 constexpr constructor calls are past what clang
+/// evaluates at compile time, so it zeroed the map in a static constructor
+/// instead (at -O0 and -O2, not -O3), touching 64 MiB and forgetting the
+/// segments of every allocation made before that constructor ran.
+[[gnu::visibility("hidden")]] extern std::uint8_t segment_map[segment_map_entries];
+
+[[gnu::always_inline]] inline unsigned segment_map_load(std::size_t index, std::memory_order order) noexcept {
+  return std::atomic_ref<std::uint8_t>(segment_map[index]).load(order);
+}
+inline void segment_map_store(std::size_t index, std::uint8_t shift, std::memory_order order) noexcept {
+  std::atomic_ref<std::uint8_t>(segment_map[index]).store(shift, order);
+}
 
 [[gnu::always_inline]] inline std::size_t segment_map_index(std::uintptr_t address) noexcept {
   return (address >> Config::segment_shift) & (segment_map_entries - 1);
@@ -83,7 +96,7 @@ inline constexpr std::size_t segment_map_entries = std::size_t{1} << (48 - Confi
 /// The segment whose header starts in the region of `address`, or null.
 inline Segment* segment_lookup(const void* address) noexcept {
   auto value = reinterpret_cast<std::uintptr_t>(address);
-  if (segment_map[segment_map_index(value)].load(std::memory_order_relaxed) == 0) return nullptr;
+  if (segment_map_load(segment_map_index(value), std::memory_order_relaxed) == 0) return nullptr;
   return segment_of(address);
 }
 
