@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "platform/environment.hpp"
 #include "platform/number_text.hpp"
 #include "platform/process_memory.hpp"
 
@@ -189,7 +190,10 @@ unsigned parse(const char* text) noexcept {
 
 void load_from_environment() noexcept {
   if (loaded.exchange(true, std::memory_order_acq_rel)) return;
-  parse(std::getenv("GLOBALLOC_OPTIONS"));
+  // Not getenv alone: the first allocation, which loads the options, may
+  // come before libc has set up the environment (platform/environment.hpp).
+  char text[1024];
+  parse(platform::environment_value("GLOBALLOC_OPTIONS", text, sizeof text));
   if (value(Option::verbose) != 0) print_options_in_force();
 }
 

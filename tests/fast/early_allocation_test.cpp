@@ -7,8 +7,10 @@
 // was reported as a pointer the allocator never returned.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 
+#include "fast/options.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "sanitizers.hpp"
 
@@ -43,4 +45,16 @@ TEST(EarlyAllocation, BlocksAllocatedBeforeStaticConstructorsStayTheAllocators) 
   EXPECT_EQ(static_cast<unsigned char*>(early_small)[99], 7);
   fast::deallocate(early_small);  // aborts as "not allocated by globalloc" if the map was wiped
   fast::deallocate(early_large);
+}
+
+TEST(EarlyAllocation, OptionsAreReadEvenThoughTheFirstAllocationCameBeforeLibcSetUpTheEnvironment) {
+  // The options are read at the first allocation, which was the one above,
+  // while `environ` was still null; CTest runs this binary with
+  // GLOBALLOC_OPTIONS=purge_thread=0.
+  if (kThreadSanitizer) GTEST_SKIP() << "no .preinit_array function under ThreadSanitizer";
+  const char* options = std::getenv("GLOBALLOC_OPTIONS");
+  if (options == nullptr || std::strstr(options, "purge_thread=0") == nullptr) {
+    GTEST_SKIP() << "run through CTest, which sets GLOBALLOC_OPTIONS=purge_thread=0";
+  }
+  EXPECT_FALSE(fast::purge_thread_enabled());
 }
