@@ -22,7 +22,7 @@ int main() {
   {
     std::vector<char> image(4 << 20, 'x');  // operator new: "allocate 4194304"
     keep = image.data();
-  }                                     // sized delete: "deallocate 4194304"
+  }  // sized delete: "deallocate 4194304"
   void* buffer = std::malloc(2 << 20);  // malloc: "allocate 2097152"
   keep = buffer;
   std::free(buffer);  // free: "free", with the usable size
