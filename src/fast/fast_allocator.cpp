@@ -117,25 +117,13 @@ Segment* find_segment(const void* block) noexcept {
   return segment != nullptr ? segment : huge_segment_before(block);
 }
 
-/// A pointer in no registered segment: one into memory that the segment
-/// caches still hold, or that went back to the OS lately, was the
-/// allocator's, and its block was freed (a large block whose segment fell
-/// empty, a huge block); any other was never ours.
-[[noreturn, gnu::cold, gnu::noinline, maybe_unused]] void report_unregistered(const void* block, const char* operation) noexcept {
-  if (segment_memory_was_freed(block)) {
-    if (__builtin_strcmp(operation, "free") == 0) report_double_free(block, operation);
-    report_freed_block_use(block, operation);
-  }
-  report_invalid_free(block, operation);
-}
-
 [[gnu::noinline, gnu::cold]] void free_unregistered(void* block) noexcept {
   if (block == nullptr) return;
   if (Segment* segment = huge_segment_before(block)) {
     large_free(segment, &segment->pages[0], block, "free");
     return;
   }
-  if constexpr (Config::mitigations.detect_invalid_free) report_unregistered(block, "free");
+  if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "free");
 }
 
 
@@ -300,7 +288,7 @@ std::size_t resize_in_place(void* block, std::size_t new_size) noexcept {
   if (block == nullptr) return 0;
   Segment* segment = find_segment(block);
   if (segment == nullptr) {
-    if constexpr (Config::mitigations.detect_invalid_free) report_unregistered(block, "resize_in_place");
+    if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "resize_in_place");
     return 0;
   }
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];
@@ -316,7 +304,7 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
   if (!is_valid_alignment(alignment)) return nullptr;
   Segment* segment = find_segment(block);
   if (segment == nullptr) {
-    if constexpr (Config::mitigations.detect_invalid_free) report_unregistered(block, "realloc");
+    if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(block, "realloc");
     return nullptr;
   }
   Page* page = segment_lookup(block) == segment ? segment_page_of(segment, block) : &segment->pages[0];

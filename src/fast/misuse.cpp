@@ -5,6 +5,7 @@
 //   globalloc: double free found ... (from a page's counts: report_double_free_found)
 #include "fast/misuse.hpp"
 
+#include "fast/segment.hpp"
 #include "platform/fatal.hpp"
 
 namespace globalloc::fast {
@@ -39,6 +40,13 @@ void report_double_free(const void* block, const char* operation) noexcept {
 }
 
 void report_invalid_free(const void* block, const char* operation) noexcept {
+  // An address in memory that the segment caches still hold, or that went
+  // back to the OS lately, was the allocator's: its block was freed (a large
+  // block whose segment fell empty, a huge block), and the pointer is stale.
+  if (segment_memory_was_freed(block)) {
+    if (operation_of(operation) == Operation::free) report_double_free(block, operation);
+    report_freed_block_use(block, operation);
+  }
   platform::fatal_error_at("globalloc: free of invalid pointer ", reinterpret_cast<std::uintptr_t>(block),
                            suffix_for(operation, true));
 }

@@ -470,6 +470,7 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
 }
 
 bool segment_memory_was_freed(const void* address) noexcept {
+  if (segment_lookup(address) != nullptr) return false;  // registered again since, or never left
   const auto target = reinterpret_cast<std::uintptr_t>(address);
   const auto holds = [target](const Segment* segment, std::size_t bytes) {
     const auto start = reinterpret_cast<std::uintptr_t>(segment);

@@ -213,7 +213,7 @@ std::size_t segment_purge_pages(Segment* segment, std::uint64_t now_ms, bool for
 /// True when cached memory still waits for its deadline.
 bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
 
-/// Whether `address`, in no registered segment, lies past the header of a
+/// Whether `address` lies in no registered segment but past the header of a
 /// segment or huge mapping that the caches hold, or of one of the last 64
 /// unmapped: memory of freed blocks, so a pointer into it is stale (freed
 /// already) rather than foreign. For the misuse reports: false when the

@@ -11,14 +11,27 @@
 
 namespace globalloc::platform {
 
-std::uint64_t resident_bytes() noexcept {
-  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char text[128];
-  const ssize_t length = ::read(fd, text, sizeof text - 1);
+long read_proc_file(const char* path, char* buffer, unsigned long size) noexcept {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  long length = 0;
+  while (length < static_cast<long>(size) - 1) {
+    const long got = ::read(fd, buffer + length, size - 1 - static_cast<unsigned long>(length));
+    if (got < 0) {
+      ::close(fd);
+      return -1;
+    }
+    if (got == 0) break;
+    length += got;
+  }
   ::close(fd);
-  if (length <= 0) return 0;
-  text[length] = '\0';
+  buffer[length] = '\0';
+  return length;
+}
+
+std::uint64_t resident_bytes() noexcept {
+  char text[128];
+  if (read_proc_file("/proc/self/statm", text, sizeof text) <= 0) return 0;
   // "size resident shared ...", in pages: skip the first field.
   const char* cursor = text;
   while (*cursor != '\0' && *cursor != ' ') ++cursor;

@@ -6,9 +6,10 @@
 // constructor) and sets its heap pointer before arming the key.
 #include "platform/threads.hpp"
 
+#include "platform/process_memory.hpp"
+
 #include <pthread.h>
 #include <sched.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
 #include <linux/futex.h>
@@ -72,30 +73,6 @@ bool start_background_thread(void* (*function)(void*), void* argument) noexcept 
   ::pthread_attr_destroy(&attributes);
   return started;
 }
-
-namespace {
-
-/// Reads up to `size - 1` bytes of a /proc file into `buffer`, terminated;
-/// the length read, or -1.
-long read_proc_file(const char* path, char* buffer, unsigned long size) noexcept {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long length = 0;
-  while (length < static_cast<long>(size) - 1) {
-    const long got = ::read(fd, buffer + length, size - 1 - static_cast<unsigned long>(length));
-    if (got < 0) {
-      ::close(fd);
-      return -1;
-    }
-    if (got == 0) break;
-    length += got;
-  }
-  ::close(fd);
-  buffer[length] = '\0';
-  return length;
-}
-
-}  // namespace
 
 long running_threads(bool* main_thread_ended) noexcept {
   // "Threads:" of /proc/self/status counts every task of the process, the
