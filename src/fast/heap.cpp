@@ -36,6 +36,15 @@ constinit thread_local ThreadHeap* thread_heap [[gnu::tls_model("initial-exec")]
 
 namespace {
 
+/// Set when the thread's exit hook let its heap go. Destructors that the C
+/// library runs after that hook (another library's thread-specific keys, in
+/// the same round or a later one) may still allocate; a heap taken for them
+/// would never be let go when that was the last round
+/// (PTHREAD_DESTRUCTOR_ITERATIONS), and stay in use, with its pages, for the
+/// rest of the process. Such allocations take a heap for themselves alone
+/// (allocate_after_exit).
+constinit thread_local bool heap_released_at_exit [[gnu::tls_model("initial-exec")]] = false;
+
 SpinLock pool_lock;
 ThreadHeap* pool_free = nullptr;
 char* pool_chunk = nullptr;
@@ -527,7 +536,7 @@ void free_large_page(ThreadHeap* heap, Page* page) noexcept {
 
 // ---- heap life cycle ------------------------------------------------------------
 
-ThreadHeap* create_heap() noexcept {
+ThreadHeap* create_heap(bool arm_exit_hook = true) noexcept {
   process_init();
   ThreadHeap* heap = nullptr;
   const std::uint64_t thread_id = platform::current_thread_id();
@@ -569,12 +578,28 @@ ThreadHeap* create_heap() noexcept {
   // Set the pointer before arming the exit hook: pthread_setspecific may
   // allocate (keys past the first 32), and that allocation must find a heap.
   thread_heap = heap;
-  platform::arm_thread_exit(heap);
+  if (arm_exit_hook) platform::arm_thread_exit(heap);
   return heap;
 }
 
+/// An allocation of a thread whose heap its exit hook already let go: a heap
+/// from the pool for this allocation only, let go again at once. Its pages
+/// are abandoned as an exiting thread's are, the block among them, so
+/// nothing stays tied to the dying thread. Slow (a heap's whole release per
+/// allocation), and only for what runs in the last moments of a thread.
+template <class Allocate>
+[[gnu::noinline, gnu::cold]] void* allocate_after_exit(Allocate allocate) noexcept {
+  if (create_heap(false) == nullptr) return nullptr;
+  void* block = allocate();
+  heap_release_thread();
+  return block;
+}
+
 void thread_exit_hook(void* value) noexcept {
-  if (value != nullptr && thread_heap == value) heap_release_thread();
+  if (value != nullptr && thread_heap == value) {
+    heap_release_thread();
+    heap_released_at_exit = true;
+  }
 }
 
 void abandon_page(ThreadHeap* heap, Page* page) noexcept {
@@ -599,6 +624,9 @@ void abandon_page(ThreadHeap* heap, Page* page) noexcept {
 void* heap_allocate_slow(unsigned size_class) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) {
+    if (heap_released_at_exit) [[unlikely]] {
+      return allocate_after_exit([size_class] { return heap_allocate_slow(size_class); });
+    }
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
@@ -704,6 +732,9 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   if (slots > heap_large_slots_max) return nullptr;
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) {
+    if (heap_released_at_exit) [[unlikely]] {
+      return allocate_after_exit([=] { return heap_allocate_large(rounded, zero, size); });
+    }
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
@@ -1120,6 +1151,9 @@ void heap_fork_parent() noexcept {
 void heap_fork_child() noexcept {
   // Only the forking thread exists in the child. The other threads' heaps
   // stay as they are: their blocks can still be freed (as remote frees).
+  // The forking thread is the child's main thread, alive whatever it was in
+  // the parent (a fork from a thread-exit destructor).
+  heap_released_at_exit = false;
   segment_cache_reset_lock();
   large_fork_child();
   purge_thread_fork_child();

@@ -3,6 +3,7 @@
 // free, blocks of other parent threads included.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,4 +132,61 @@ TEST(Threads, ForkFromThreadedProgram) {
   stop.store(true);
   for (auto& worker : workers) worker.join();
   for (void* block : from_other) fast::deallocate(block);
+}
+
+namespace {
+// A key created after the allocator's, so its destructor runs after the
+// allocator's exit hook in each of the C library's rounds of destructors.
+pthread_key_t late_key;
+constexpr unsigned kKeptSlots = 512;
+std::atomic<void*> kept_by_late_destructors[kKeptSlots];
+std::atomic<unsigned> late_destructor_calls{0};
+
+/// Small blocks and, every other call, a large one of the heap's own slots.
+std::size_t kept_size(unsigned call) { return call % 2 == 0 ? 48 : 200 * 1024; }
+
+void late_destructor(void* value) {
+  // Allocates after the allocator let the thread's heap go, keeps a block
+  // past the thread, and asks for another round until the C library stops
+  // (PTHREAD_DESTRUCTOR_ITERATIONS): the last round's allocations come after
+  // the allocator's last chance to run its own hook.
+  const auto round = reinterpret_cast<std::uintptr_t>(value);
+  void* scratch = fast::allocate(200, 16);
+  std::memset(scratch, 0x5a, 200);
+  fast::deallocate(scratch);
+  const unsigned call = late_destructor_calls.fetch_add(1);
+  void* kept = fast::allocate(kept_size(call), 16);
+  std::memset(kept, static_cast<int>(call % kKeptSlots % 251), 48);
+  void* previous = kept_by_late_destructors[call % kKeptSlots].exchange(kept);
+  if (previous != nullptr) fast::deallocate(previous);
+  pthread_setspecific(late_key, reinterpret_cast<void*>(round + 1));
+}
+}  // namespace
+
+TEST(Threads, AllocationsFromLaterThreadExitDestructorsDoNotLeakHeaps) {
+  // Warm up: the allocator's exit key exists once a thread allocated.
+  std::thread([] { fast::deallocate(fast::allocate(16, 16)); }).join();
+  ASSERT_EQ(pthread_key_create(&late_key, late_destructor), 0);
+  fast::Statistics start{};
+  fast::get_statistics(&start);
+  constexpr int kThreads = 200;
+  for (int i = 0; i < kThreads; ++i) {
+    std::thread([] {
+      fast::deallocate(fast::allocate(64, 16));
+      pthread_setspecific(late_key, reinterpret_cast<void*>(std::uintptr_t{1}));
+    }).join();
+  }
+  fast::Statistics end{};
+  fast::get_statistics(&end);
+  // Every thread ran the destructor in more than one round.
+  EXPECT_GE(late_destructor_calls.load(), 2u * kThreads);
+  // Without the fix: one heap per thread stayed in use (201 against 3).
+  EXPECT_LE(end.heaps_in_use, start.heaps_in_use + 2) << "heaps of exited threads left in use";
+  pthread_key_delete(late_key);
+  for (unsigned slot = 0; slot < kKeptSlots; ++slot) {
+    auto* block = static_cast<unsigned char*>(kept_by_late_destructors[slot].exchange(nullptr));
+    if (block == nullptr) continue;
+    for (int i = 0; i < 48; ++i) ASSERT_EQ(block[i], slot % 251) << "slot " << slot;
+    fast::deallocate(block);
+  }
 }
