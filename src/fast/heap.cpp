@@ -591,7 +591,7 @@ template <class Allocate>
 [[gnu::noinline, gnu::cold]] void* allocate_after_exit(Allocate allocate) noexcept {
   if (create_heap(false) == nullptr) return nullptr;
   void* block = allocate();
-  heap_release_thread();
+  heap_release_thread(false);  // the exit hook sent the purge thread its note
   return block;
 }
 
@@ -871,7 +871,7 @@ std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexc
 
 // ---- thread exit -------------------------------------------------------------------
 
-void heap_release_thread() noexcept {
+void heap_release_thread(bool note_exit) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) return;
   if (heap->segments != nullptr) {
@@ -936,7 +936,7 @@ void heap_release_thread() noexcept {
     pool_free = heap;
   }
   // Perhaps the program's last thread: the purge thread must not outlive it.
-  purge_thread_note_thread_exit();
+  if (note_exit) purge_thread_note_thread_exit();
 }
 
 // ---- purge -------------------------------------------------------------------------

@@ -185,8 +185,10 @@ void heap_sum_class_counts(std::uint64_t* requests, std::int64_t* live) noexcept
 struct ThreadStatistics;
 std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept;
 
-/// Hands every page and segment of the calling thread's heap back (thread exit).
-void heap_release_thread() noexcept;
+/// Hands every page and segment of the calling thread's heap back (thread
+/// exit). `note_exit`: tell the purge thread that a thread is leaving; false
+/// for a heap taken after the thread's exit hook already sent that note.
+void heap_release_thread(bool note_exit = true) noexcept;
 
 /// purge(): collects and returns everything the calling thread can.
 void heap_purge_all() noexcept;
