@@ -164,6 +164,9 @@ void late_destructor(void* value) {
 }  // namespace
 
 TEST(Threads, AllocationsFromLaterThreadExitDestructorsDoNotLeakHeaps) {
+  // TSan tears its own state of a thread down in an early round of these
+  // destructors; instrumented code in the last round crashes in its runtime.
+  if (kThreadSanitizer) GTEST_SKIP() << "ThreadSanitizer cannot run code in the last round of key destructors";
   // Warm up: the allocator's exit key exists once a thread allocated.
   std::thread([] { fast::deallocate(fast::allocate(16, 16)); }).join();
   ASSERT_EQ(pthread_key_create(&late_key, late_destructor), 0);
