@@ -132,6 +132,10 @@ void wake_all_waiting(const std::atomic<unsigned>* word) noexcept {
   ::syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
+void wake_one_waiting(const std::atomic<unsigned>* word) noexcept {
+  ::syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
 void yield_processor() noexcept { ::sched_yield(); }
 
 unsigned long current_thread_id() noexcept { return static_cast<unsigned long>(::syscall(SYS_gettid)); }

@@ -56,6 +56,10 @@ void wait_while_equal(const std::atomic<unsigned>* word, unsigned expected, unsi
 /// caller changed it).
 void wake_all_waiting(const std::atomic<unsigned>* word) noexcept;
 
+/// Wakes one thread blocked in wait_while_equal on `word` (a lock's
+/// release: one waiter takes the lock, the others sleep on).
+void wake_one_waiting(const std::atomic<unsigned>* word) noexcept;
+
 /// Lets another thread run (used by spin locks that wait too long).
 void yield_processor() noexcept;
 
