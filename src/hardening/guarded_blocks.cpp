@@ -9,11 +9,11 @@
 #include <atomic>
 #include <cstdint>
 
+#include "fast/lock.hpp"
 #include "options/options.hpp"
 #include "platform/clock.hpp"
 #include "platform/memory_protection.hpp"
 #include "platform/os_memory.hpp"
-#include "platform/threads.hpp"
 
 namespace globalloc::hardening {
 namespace {
@@ -29,18 +29,13 @@ struct Entry {
 };
 
 struct Registry {
-  std::atomic_flag locked = ATOMIC_FLAG_INIT;
+  fast::SpinLock mutex;  // the fast allocator's lock: spins, then sleeps
   std::size_t live = 0;
   std::size_t used = 0;  // live entries and tombstones
   Entry entries[table_capacity];
 
-  void lock() noexcept {
-    unsigned spins = 0;
-    while (locked.test_and_set(std::memory_order_acquire)) {
-      if (++spins > 64) platform::yield_processor();
-    }
-  }
-  void unlock() noexcept { locked.clear(std::memory_order_release); }
+  void lock() noexcept { mutex.lock(); }
+  void unlock() noexcept { mutex.unlock(); }
 };
 constinit Registry registry;
 
@@ -184,7 +179,7 @@ void purge_old_locked(std::uint64_t now_ms) noexcept {
 // place in the order of fork handlers does not matter.
 void fork_prepare() noexcept { registry.lock(); }
 void fork_parent() noexcept { registry.unlock(); }
-void fork_child() noexcept { registry.unlock(); }
+void fork_child() noexcept { registry.mutex.reset(); }
 
 void install_fork_handlers_once() noexcept {
   static constinit std::atomic<bool> installed{false};
