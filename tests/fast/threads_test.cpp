@@ -1,6 +1,7 @@
 // Thread life cycle and fork: exited threads' heaps are reclaimed and their
-// memory reused; a child forked from a threaded program can allocate and
-// free, blocks of other parent threads included.
+// memory reused, also when other libraries' thread-exit destructors allocate
+// after the allocator's hook; a child forked from a threaded program can
+// allocate and free, blocks of other parent threads included.
 #include <gtest/gtest.h>
 
 #include <pthread.h>
