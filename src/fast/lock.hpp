@@ -47,11 +47,7 @@ class SpinLock {
   [[gnu::noinline]] void lock_contended() noexcept {
     for (unsigned spins = 0; spins < spins_before_sleeping; ++spins) {
       platform::cpu_relax();
-      unsigned expected = unlocked;
-      if (state_.load(std::memory_order_relaxed) == unlocked &&
-          state_.compare_exchange_weak(expected, locked, std::memory_order_acquire)) {
-        return;
-      }
+      if (try_lock()) return;
     }
     // Taken as locked_with_sleepers: this thread cannot tell whether others
     // sleep, so its own release wakes one, which at worst finds nothing.

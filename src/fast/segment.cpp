@@ -8,6 +8,7 @@
 #include "fast/lock.hpp"
 #include "fast/options.hpp"
 #include "fast/purge_thread.hpp"
+#include "fast/recent_ranges.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
 #include "platform/memory_protection.hpp"
@@ -31,15 +32,9 @@ unsigned huge_cache_count = 0;
 std::size_t huge_cache_bytes = 0;
 
 /// The last regions unmapped after their blocks were freed (past the
-/// header), for the misuse reports (segment_memory_was_freed); a ring under
+/// header), for the misuse reports (segment_memory_was_freed); under
 /// cache_lock.
-struct UnmappedRange {
-  std::uintptr_t start;
-  std::uintptr_t end;
-};
-constexpr unsigned unmapped_memory = 64;
-constinit UnmappedRange unmapped_ranges[unmapped_memory] = {};
-constinit unsigned unmapped_next = 0;
+constinit RecentRanges<64> unmapped_ranges;
 
 unsigned shift_for(SegmentKind kind) noexcept {
   switch (kind) {
@@ -198,7 +193,7 @@ void unmap_freed(Segment* segment, std::size_t bytes) noexcept {
   const auto start = reinterpret_cast<std::uintptr_t>(segment);
   {
     LockGuard guard(cache_lock);
-    unmapped_ranges[unmapped_next++ % unmapped_memory] = {start + segment_header_size, start + bytes};
+    unmapped_ranges.note(start + segment_header_size, start + bytes);
   }
   platform::release(segment, bytes);
 }
@@ -477,8 +472,7 @@ bool segment_memory_was_freed(const void* address) noexcept {
     return target >= start + segment_header_size && target < start + bytes;
   };
   if (!cache_lock.try_lock()) return false;
-  bool found = false;
-  for (const UnmappedRange& range : unmapped_ranges) found |= target >= range.start && target < range.end;
+  bool found = unmapped_ranges.contains(target);
   for (const Segment* segment = cache_head; segment != nullptr && !found; segment = segment->next) {
     found = holds(segment, segment_size);
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "fast/lock.hpp"
+#include "fast/recent_ranges.hpp"
 #include "options/options.hpp"
 #include "platform/clock.hpp"
 #include "platform/memory_protection.hpp"
@@ -94,16 +95,13 @@ void remove_locked(Entry* entry) noexcept {
 
 // The last blocks whose regions were unmapped after their free (too large
 // for the cache, or pushed out of it): a second free of one finds no
-// registry entry and would read as a foreign pointer. A ring; the lock is held.
-constexpr unsigned unmapped_memory = 256;
-struct UnmappedBlocks {
-  const void* blocks[unmapped_memory];
-  unsigned next;
-};
-constinit UnmappedBlocks unmapped{};
+// registry entry and would read as a foreign pointer. Each is noted as the
+// one-byte range of its start (the pointer a free passes); the lock is held.
+constinit fast::RecentRanges<256> unmapped;
 
 void unregister_freed_locked(Entry* entry) noexcept {
-  unmapped.blocks[unmapped.next++ % unmapped_memory] = entry->block;
+  const auto block = reinterpret_cast<std::uintptr_t>(entry->block);
+  unmapped.note(block, block + 1);
   remove_locked(entry);
 }
 
@@ -268,8 +266,7 @@ bool guarded_is_registered(const void* block) noexcept {
 
 bool guarded_was_unmapped(const void* block) noexcept {
   registry.lock();
-  bool found = false;
-  for (unsigned i = 0; i < unmapped_memory && !found; ++i) found = unmapped.blocks[i] == block;
+  const bool found = unmapped.contains(reinterpret_cast<std::uintptr_t>(block));
   registry.unlock();
   return found;
 }
