@@ -45,16 +45,16 @@ namespace {
 /// (allocate_after_exit).
 constinit thread_local bool heap_released_at_exit [[gnu::tls_model("initial-exec")]] = false;
 
-SpinLock pool_lock;
+Lock pool_lock;
 ThreadHeap* pool_free = nullptr;
 char* pool_chunk = nullptr;
 std::size_t pool_chunk_left = 0;
 
-SpinLock abandoned_lock;
+Lock abandoned_lock;
 Segment* abandoned = nullptr;
 
 /// Held by the purge thread while it walks the live heaps' slots.
-SpinLock idle_purge_lock;
+Lock idle_purge_lock;
 
 std::uintptr_t process_seed = 0;
 

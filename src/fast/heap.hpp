@@ -47,7 +47,7 @@ struct ThreadHeap {
   /// which purges the free slots of a heap whose thread stopped calling the
   /// allocator. The owner takes it only where it takes or returns slots, on
   /// slow paths, and never calls out while holding it.
-  SpinLock slots_lock;
+  Lock slots_lock;
   /// Changes the owner made under slots_lock (OwnSlotsGuard): the purge
   /// thread leaves a heap alone while the count moves, and purges it once
   /// the count stood still for a whole delay. The two fields after it are

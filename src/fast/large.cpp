@@ -167,7 +167,7 @@ static_assert(units_per_segment == 64, "a segment's units are the bits of one wo
 
 /// Large segments of a shard: every one with a block or free units, under the lock.
 struct Shard {
-  SpinLock lock;
+  Lock lock;
   Segment* segments = nullptr;
 };
 Shard shards[Config::large_shard_count];

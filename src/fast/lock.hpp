@@ -1,4 +1,4 @@
-// SpinLock: the allocator's only lock, used on rare paths (heap pool,
+// Lock: the allocator's only lock, used on rare paths (heap pool,
 // segment cache, abandoned segments). Usable before anything is initialised,
 // inside malloc, and in a fork child (reset, no system call). It spins a
 // little, then sleeps on a futex until the holder lets go: with many more
@@ -13,9 +13,9 @@
 
 namespace globalloc::fast {
 
-class SpinLock {
+class Lock {
  public:
-  constexpr SpinLock() noexcept = default;
+  constexpr Lock() noexcept = default;
 
   void lock() noexcept {
     unsigned expected = unlocked;
@@ -61,13 +61,13 @@ class SpinLock {
 
 class LockGuard {
  public:
-  explicit LockGuard(SpinLock& lock) noexcept : lock_(lock) { lock_.lock(); }
+  explicit LockGuard(Lock& lock) noexcept : lock_(lock) { lock_.lock(); }
   ~LockGuard() { lock_.unlock(); }
   LockGuard(const LockGuard&) = delete;
   LockGuard& operator=(const LockGuard&) = delete;
 
  private:
-  SpinLock& lock_;
+  Lock& lock_;
 };
 
 }  // namespace globalloc::fast

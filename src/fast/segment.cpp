@@ -20,7 +20,7 @@ std::uint8_t segment_map[segment_map_entries];
 
 namespace {
 
-SpinLock cache_lock;
+Lock cache_lock;
 Segment* cache_head = nullptr;  // most recently cached first
 unsigned cache_count = 0;
 

@@ -1,5 +1,5 @@
 // The guarded-block registry: an open-addressing table keyed by the block's
-// address, and the cache of freed regions, under one spin lock (guarded
+// address, and the cache of freed regions, under one lock (guarded
 // blocks are large, so they are few and their operations rare next to the
 // page faults they cost anyway).
 #include "hardening/guarded_blocks.hpp"
@@ -30,7 +30,7 @@ struct Entry {
 };
 
 struct Registry {
-  fast::SpinLock mutex;  // the fast allocator's lock: spins, then sleeps
+  fast::Lock mutex;  // the fast allocator's lock: spins, then sleeps
   std::size_t live = 0;
   std::size_t used = 0;  // live entries and tombstones
   Entry entries[table_capacity];

@@ -60,7 +60,7 @@ void wake_all_waiting(const std::atomic<unsigned>* word) noexcept;
 /// release: one waiter takes the lock, the others sleep on).
 void wake_one_waiting(const std::atomic<unsigned>* word) noexcept;
 
-/// Lets another thread run (used by spin locks that wait too long).
+/// Lets another thread run (a wait on a state another thread is finishing).
 void yield_processor() noexcept;
 
 /// The kernel's id of the calling thread (what gettid returns, what ps and

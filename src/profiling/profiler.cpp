@@ -25,7 +25,7 @@ constexpr unsigned site_capacity = 8192;
 constexpr unsigned block_capacity = 131072;
 
 constinit SiteTable table;
-constinit fast::SpinLock start_lock;
+constinit fast::Lock start_lock;
 constinit std::atomic<bool> table_ready{false};
 constinit std::atomic<bool> sampling{false};
 constinit std::atomic<std::size_t> mean_interval{0};

@@ -3,7 +3,7 @@
 // sampled blocks still live (address -> site and weight, so that a free finds
 // the site it takes its bytes from). Both are fixed-size open-addressing hash
 // tables in memory handed over once (the profiler maps it from the OS, since
-// it runs inside malloc). One spin lock guards them: sampling is rare (one
+// it runs inside malloc). One lock (fast::Lock) guards them: sampling is rare (one
 // allocation per half MiB by default), so it is never contended for long.
 // Frees are not rare: the allocator reports every free from a page that
 // holds a sampled block, so a lock-free filter (live sampled blocks per
@@ -105,7 +105,7 @@ class SiteTable {
   unsigned block_slot(std::uintptr_t address) const noexcept;
   std::atomic<std::uint32_t>& filter_of(std::uintptr_t address) const noexcept;
 
-  mutable fast::SpinLock lock_;
+  mutable fast::Lock lock_;
   Site* sites_ = nullptr;
   LiveBlock* blocks_ = nullptr;
   std::atomic<std::uint32_t>* filter_ = nullptr;  ///< live sampled blocks per address hash

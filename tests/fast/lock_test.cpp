@@ -14,12 +14,12 @@
 #include "fast/lock.hpp"
 
 using globalloc::fast::LockGuard;
-using globalloc::fast::SpinLock;
+using globalloc::fast::Lock;
 
 namespace {
 
 TEST(Lock, ExcludesManyMoreThreadsThanCpus) {
-  SpinLock lock;
+  Lock lock;
   // Plain (not atomic) on purpose: only the lock keeps the updates whole.
   std::uint64_t counter = 0;
   std::uint64_t inside = 0;
@@ -48,7 +48,7 @@ TEST(Lock, ExcludesManyMoreThreadsThanCpus) {
 }
 
 TEST(Lock, TryLockFailsWhileHeldAndSucceedsAfter) {
-  SpinLock lock;
+  Lock lock;
   ASSERT_TRUE(lock.try_lock());
   std::atomic<int> other{-1};
   std::thread([&] { other.store(lock.try_lock() ? 1 : 0); }).join();
@@ -62,7 +62,7 @@ TEST(Lock, TryLockFailsWhileHeldAndSucceedsAfter) {
 }
 
 TEST(Lock, AWaiterSleepingOnTheLockIsWokenByTheRelease) {
-  SpinLock lock;
+  Lock lock;
   lock.lock();
   std::atomic<bool> taken{false};
   std::thread waiter([&] {
@@ -84,7 +84,7 @@ TEST(Lock, AWaiterSleepingOnTheLockIsWokenByTheRelease) {
 }
 
 TEST(Lock, AForkChildResetsALockItsParentHeld) {
-  static SpinLock lock;
+  static Lock lock;
   lock.lock();
   const pid_t child = fork();
   ASSERT_GE(child, 0);
