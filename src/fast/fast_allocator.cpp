@@ -97,7 +97,18 @@ namespace {
 /// allocate_natural past its fast path: a null result sets errno to ENOMEM,
 /// so malloc needs no test of its own (FastAllocator::allocate_sets_errno).
 [[gnu::noinline]] void* allocate_natural_slow(std::size_t size) noexcept {
-  void* block = allocate_generic_unchecked(size, natural_alignment(size), false);
+  // Above the natural table, a medium or small block's class comes straight
+  // from its size: the natural alignment there is 16, which every class
+  // from 128 bytes up has (allocate_generic's checks of the alignment and
+  // its rounding cost a 2-16 KiB malloc+free 11 instructions: 4 KiB, 102 -> 91).
+  static_assert(natural_alignment(Config::direct_size_max + 1) == small_alignment_max);
+  static_assert([] {
+    for (unsigned c = class_of(Config::direct_size_max + 1); c < class_count; ++c)
+      if (class_size(c) % small_alignment_max != 0) return false;
+    return true;
+  }());
+  void* block = size <= Config::medium_block_max ? allocate_class(class_of(size))
+                                                 : allocate_generic_unchecked(size, natural_alignment(size), false);
   if (block == nullptr) [[unlikely]] errno = ENOMEM;
   return block;
 }
