@@ -42,7 +42,7 @@ bool page_extend(Page* page) noexcept {
   if (left == 0) return false;
   const std::size_t block = page->block_size;
   std::uint32_t count = static_cast<std::uint32_t>(Config::page_extend_bytes / block);
-  if (count < Config::page_extend_blocks_min) {
+  if (count <= 1) {
     const auto most = static_cast<std::uint32_t>(Config::page_extend_bytes_max / block);
     count = most < Config::page_extend_blocks_min ? most : Config::page_extend_blocks_min;
     if (count == 0) count = 1;
