@@ -25,7 +25,7 @@ GLOBALLOC_LIBDIR when that is set. Try first:  globalloc bench --quick
 )";
   if (command == "bench")
     return R"(usage: globalloc bench [--quick] [--runs N] [--scale X] [--only LIST] [--out DIR]
-                      [--threads LIST] [--timeout SECONDS]
+                      [--threads LIST] [--timeout SECONDS] [--strict]
 
 Runs every workload (wl-* next to this command) under every allocator found,
 interleaved run by run (A B C A B C), and reports median wall time and median
@@ -47,8 +47,12 @@ Writes report.md, chart.svg and runs.csv to DIR/<date>/.
                    fixed amount of work among that many threads, the others
                    ignore the count (default: the CPU count, 2 to 8)
   --timeout S      kill a run after S seconds (default 300)
+  --strict         a peer's failed run (jemalloc, mimalloc, tcmalloc, scudo)
+                   fails the bench too
 
-Exit status: 0 when every run succeeded with matching checksums, 1 otherwise.
+Exit status: 0 when every run of glibc and of globalloc's allocators succeeded
+with matching checksums, 1 otherwise. A peer's failed run is reported in its
+row and in a last line, and counts only with --strict.
 )";
   if (command == "run")
     return R"(usage: globalloc run [--allocator NAME] [--stats] [--profile] -- PROGRAM [ARGS...]
