@@ -31,7 +31,7 @@ bool page_collect_holes(Page* page) noexcept {
   if (!page_has_holes(page)) return false;
   std::uint64_t* words = page_hole_words(page);
   const std::size_t size = page->block_size;
-  std::size_t budget = Config::page_extend_bytes > size ? Config::page_extend_bytes : size;
+  std::size_t budget = std::size_t{page_extend_blocks(size)} * size;
   // The lowest holes within the budget, taken out of the bitmap...
   std::uint64_t taken[hole_words] = {};
   std::uint64_t remaining = 0;

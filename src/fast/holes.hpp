@@ -65,7 +65,7 @@ bool page_block_is_hole(const Page* page, const void* block) noexcept;
 void page_set_holes(Page* page, const std::uint64_t* bits) noexcept;
 
 /// For a page whose lists are empty: links holes onto `free`, lowest first,
-/// about Config::page_extend_bytes of them (at least one), so that a page
+/// as many as a carving step takes (page_extend_blocks), so that a page
 /// barely used again faults few OS pages back in. False when it has none.
 bool page_collect_holes(Page* page) noexcept;
 

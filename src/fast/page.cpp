@@ -41,12 +41,7 @@ bool page_extend(Page* page) noexcept {
   const std::uint32_t left = page->reserved - carved;
   if (left == 0) return false;
   const std::size_t block = page->block_size;
-  std::uint32_t count = static_cast<std::uint32_t>(Config::page_extend_bytes / block);
-  if (count <= 1) {
-    const auto most = static_cast<std::uint32_t>(Config::page_extend_bytes_max / block);
-    count = most < Config::page_extend_blocks_min ? most : Config::page_extend_blocks_min;
-    if (count == 0) count = 1;
-  }
+  std::uint32_t count = page_extend_blocks(block);
   if (count > left) count = left;
   char* first = page->area + std::size_t{carved} * block;
   // Link the new blocks in address order so consecutive allocations are adjacent.

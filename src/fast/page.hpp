@@ -155,6 +155,20 @@ static_assert(offsetof(Page, sampled_blocks) < 64, "hot fields share one cache l
 /// Prepares a page for blocks of `size_class` in [area, area + bytes).
 void page_init(Page* page, char* area, std::size_t bytes, unsigned size_class, std::uintptr_t key) noexcept;
 
+/// How many blocks of `block_size` one carving step takes (page_extend, and
+/// page_collect_holes for holes): page_extend_bytes' worth, or for blocks of
+/// which that holds only one, page_extend_blocks_min up to
+/// page_extend_bytes_max (Config).
+constexpr std::uint32_t page_extend_blocks(std::size_t block_size) noexcept {
+  const auto count = static_cast<std::uint32_t>(Config::page_extend_bytes / block_size);
+  if (count > 1) return count;
+  const auto most = static_cast<std::uint32_t>(Config::page_extend_bytes_max / block_size);
+  if (most == 0) return 1;
+  return most < Config::page_extend_blocks_min ? most : Config::page_extend_blocks_min;
+}
+static_assert(page_extend_blocks(16) == 256 && page_extend_blocks(2048) == 2 && page_extend_blocks(4096) == 4 &&
+              page_extend_blocks(8192) == 2 && page_extend_blocks(65536) == 1);
+
 /// Carves the next batch of never-used blocks onto the empty `free` list.
 /// Returns false when the page has no uncarved room left.
 bool page_extend(Page* page) noexcept;
