@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fast/heap.hpp"
+#include "fast/bits.hpp"
 #include "fast/lock.hpp"
 #include "fast/options.hpp"
 #include "fast/misuse.hpp"
@@ -202,7 +203,7 @@ void find_run(Segment* segment, unsigned units, unsigned step, Run* best) noexce
   for (unsigned first = step; first + units <= units_per_segment; first += step) {
     const std::uint64_t mask = run_mask(first, units);
     if ((free & mask) != mask) continue;
-    const unsigned clean = static_cast<unsigned>(__builtin_popcountll(mask & ~segment->dirty_pages));
+    const unsigned clean = count_ones(mask & ~segment->dirty_pages);
     if (clean < best->clean) {
       *best = Run{segment, first, clean};
       if (clean == 0) return;
@@ -350,7 +351,7 @@ std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) 
     const std::uint64_t more = run_mask(first + units, wanted - units);
     if ((segment->free_pages & more) != more) return old;
     count(counters.bytes_committed,
-          static_cast<std::int64_t>(__builtin_popcountll(more & ~segment->dirty_pages)) << Config::large_unit_shift);
+          static_cast<std::int64_t>(count_ones(more & ~segment->dirty_pages)) << Config::large_unit_shift);
     segment->free_pages &= ~more;
     segment->dirty_pages &= ~more;
     segment->expiring_pages &= ~more;

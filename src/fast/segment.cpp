@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "fast/bits.hpp"
 #include "fast/lock.hpp"
 #include "fast/options.hpp"
 #include "fast/purge_thread.hpp"
@@ -76,7 +77,7 @@ void discard_range(Segment* segment, std::size_t from, std::size_t to, std::size
 /// besides its header and the pages in use. While the segment is cached its
 /// dirty mask is kept for this (touched_end only bounds where they lie).
 std::size_t dirty_bytes(const Segment* segment) noexcept {
-  return static_cast<std::size_t>(__builtin_popcountll(segment->dirty_pages & segment->free_pages))
+  return std::size_t{count_ones(segment->dirty_pages & segment->free_pages)}
          << segment->page_shift;
 }
 
@@ -264,7 +265,7 @@ std::uint64_t span_mask(unsigned first, unsigned slots) noexcept {
 void claim_slots(Segment* segment, Page* page, unsigned from, unsigned to) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const std::uint64_t mask = span_mask(first + from, to - from);
-  const unsigned clean = to - from - static_cast<unsigned>(__builtin_popcountll(segment->dirty_pages & mask));
+  const unsigned clean = to - from - count_ones(segment->dirty_pages & mask);
   segment->free_pages &= ~mask;
   segment->dirty_pages &= ~mask;
   segment->expiring_pages &= ~mask;
@@ -296,15 +297,20 @@ SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept 
                                                                   : static_cast<unsigned>(__builtin_ctzll(~shifted));
     free &= ~span_mask(start, length);
     if (length < slots) continue;
-    for (unsigned first = start; first + slots <= start + length; ++first) {
-      const unsigned clean = slots - static_cast<unsigned>(__builtin_popcountll(dirty & span_mask(first, slots)));
-      if (clean < best_clean || (clean == best_clean && length < best_run)) {
+    // The window slides one slot at a time, its count of clean slots kept
+    // up to date from the slot that leaves and the one that enters.
+    int clean = static_cast<int>(slots - count_ones(dirty & span_mask(start, slots)));
+    for (unsigned first = start;; ++first) {
+      if (static_cast<unsigned>(clean) < best_clean || (static_cast<unsigned>(clean) == best_clean && length < best_run)) {
         best = first;
         best_run = length;
-        best_clean = clean;
+        best_clean = static_cast<unsigned>(clean);
       }
-      if (slots == 1 && clean == 0) break;  // any resident slot of this run will do
+      // Nothing later in this run beats a window with no slot to fault in.
+      if (clean == 0 || first + slots == start + length) break;
+      clean += static_cast<int>((dirty >> first) & 1) - static_cast<int>((dirty >> (first + slots)) & 1);
     }
+    if (best_clean == 0 && best_run == slots) break;  // an exact fit with nothing to fault in
   }
   return SpanChoice{best, best_clean};
 }

@@ -172,10 +172,11 @@ void segment_guard_metadata(Segment* segment) noexcept;
 void segment_register(Segment* segment) noexcept;
 void segment_unregister(Segment* segment) noexcept;
 
-/// Where a page of `slots` slots would go in a heap segment: in the shortest
-/// run of free slots it fits (best fit keeps long runs whole for medium
-/// pages), at the position with the most resident slots. `first` is 64 when
-/// no run is long enough; `clean` counts the slots that would be faulted in.
+/// Where a page of `slots` slots would go in a heap segment: at the position
+/// with the fewest slots to fault in (the most resident ones), and among
+/// those in the shortest run of free slots it fits (best fit keeps long runs
+/// whole for medium pages), the first such. `first` is 64 when no run is
+/// long enough; `clean` counts the slots that would be faulted in.
 struct SpanChoice {
   unsigned first = 64;
   unsigned clean = 0;

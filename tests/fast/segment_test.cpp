@@ -109,6 +109,67 @@ TEST(Segment, SlotsFreedBySmallPagesServeMediumPages) {
   fast::segment_release(segment);
 }
 
+namespace {
+/// segment_choose_span as specified, by brute force: every window of every
+/// free run, fewest clean (not resident) slots first, then the shortest
+/// run, then the lowest position.
+SpanChoice choose_span_by_brute_force(std::uint64_t free, std::uint64_t dirty, unsigned slots) {
+  SpanChoice best;
+  unsigned best_run = 65;
+  best.clean = slots + 1;
+  for (unsigned start = 0; start < 64; ++start) {
+    if (((free >> start) & 1) == 0 || (start > 0 && ((free >> (start - 1)) & 1) != 0)) continue;
+    unsigned length = 0;
+    while (start + length < 64 && ((free >> (start + length)) & 1) != 0) ++length;
+    for (unsigned first = start; first + slots <= start + length; ++first) {
+      unsigned clean = 0;
+      for (unsigned slot = first; slot < first + slots; ++slot) clean += ((dirty >> slot) & 1) == 0 ? 1 : 0;
+      if (clean < best.clean || (clean == best.clean && length < best_run)) {
+        best.first = first;
+        best.clean = clean;
+        best_run = length;
+      }
+    }
+  }
+  if (best.first == 64) best.clean = slots + 1;
+  return best;
+}
+}  // namespace
+
+TEST(Segment, ASpanGoesWhereTheFewestSlotsAreFaultedInThenInTheShortestRun) {
+  // segment_choose_span slides a window along each free run; checked
+  // against the brute force above on random slot masks (free, and dirty:
+  // free and still resident), for every span size a page can take.
+  fast::Segment* segment = fast::segment_acquire(fast::SegmentKind::heap);
+  ASSERT_NE(segment, nullptr);
+  const std::uint64_t saved_free = segment->free_pages, saved_dirty = segment->dirty_pages;
+  std::uint64_t random = 0x9e3779b97f4a7c15u;
+  auto next = [&random] {
+    random ^= random << 13, random ^= random >> 7, random ^= random << 17;
+    return random;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    // Mostly-free and mostly-used masks both, with runs of every length.
+    std::uint64_t free = next();
+    if (round % 3 == 0) free |= next();
+    if (round % 3 == 1) free &= next();
+    if (round % 7 == 0) free = ~std::uint64_t{0};
+    const std::uint64_t dirty = free & (round % 5 == 0 ? ~std::uint64_t{0} : next());
+    segment->free_pages = free;
+    segment->dirty_pages = dirty;
+    for (unsigned slots : {1u, 2u, 3u, 4u, Config::medium_page_slots, 13u, 64u}) {
+      const SpanChoice got = fast::segment_choose_span(segment, slots);
+      const SpanChoice want = choose_span_by_brute_force(free, dirty, slots);
+      ASSERT_EQ(got.first, want.first) << std::hex << "free " << free << " dirty " << dirty << std::dec << " slots " << slots;
+      if (want.first < 64) ASSERT_EQ(got.clean, want.clean) << std::hex << "free " << free << " dirty " << dirty;
+    }
+  }
+  segment->free_pages = saved_free;
+  segment->dirty_pages = saved_dirty;
+  segment->purge_deadline_ms = 0;
+  fast::segment_release(segment);
+}
+
 TEST(Segment, PageCarvesLazily) {
   // A page hands out blocks from carved batches: a single allocation of a
   // fresh class must not carve the whole 64 KiB page.
