@@ -284,7 +284,13 @@ void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
 }
 
 /// A page with no blocks left goes back to its segment; an empty segment to
-/// the cache. True when the segment went too (it may be unmapped).
+/// the cache, unless it is the heap's only one: a thread that allocates and
+/// frees one big block in a loop (a 256 KiB buffer per request) would
+/// otherwise hand its segment to the cache and take it back on every turn,
+/// under the cache's lock, which two such threads then fight over (280 ns
+/// a turn alone, 2 us with two threads). The kept segment's free slots are
+/// purged after the delay like any others, and it goes at thread exit.
+/// True when the segment went too (it may be unmapped).
 bool release_page(ThreadHeap* heap, Page* page) noexcept {
   publish_page(heap, page);
   add_owned(heap->page_count, std::int64_t{-1});
@@ -293,7 +299,7 @@ bool release_page(ThreadHeap* heap, Page* page) noexcept {
   const bool was_full = segment->free_pages == 0;
   OwnSlotsGuard guard(heap);
   segment_return_page(segment, page);
-  if (segment->used_pages == 0) {
+  if (segment->used_pages == 0 && !(head == segment && segment->next == nullptr)) {
     segment_list_remove(head, segment);
     segment_release(segment);
     return true;
@@ -370,7 +376,7 @@ bool adopt_page(ThreadHeap* heap, Page* page) noexcept {
 /// Takes over `segment`, which a finished thread left behind and the caller
 /// took off the abandoned list.
 void adopt_segment(ThreadHeap* heap, Segment* segment) noexcept {
-  count(counters.segments_abandoned, -1);
+  count(&Counters::segments_abandoned, -1);
   {
     OwnSlotsGuard guard(heap);
     segment->owner = heap;
@@ -465,7 +471,7 @@ bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   page->owner.store(heap, std::memory_order_release);
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
-  count(counters.class_pages[size_class], 1);
+  count_class_pages(size_class, 1);
   queue_push_front(heap->queues[size_class], page);
   // A new page goes in front: the old current page (if any) loses first place.
   Page* old = heap->current[size_class];
@@ -554,7 +560,7 @@ ThreadHeap* create_heap(bool arm_exit_hook = true) noexcept {
         const std::size_t chunk = 64 * 1024 > bytes ? 64 * 1024 : bytes;
         pool_chunk = static_cast<char*>(platform::reserve_aligned(chunk, 64));
         pool_chunk_left = pool_chunk != nullptr ? chunk : 0;
-        if (pool_chunk != nullptr) count(counters.bytes_mapped, static_cast<std::int64_t>(chunk));
+        if (pool_chunk != nullptr) count(&Counters::bytes_mapped, static_cast<std::int64_t>(chunk));
       }
       if (pool_chunk_left >= bytes) {
         heap = reinterpret_cast<ThreadHeap*>(pool_chunk);
@@ -571,10 +577,11 @@ ThreadHeap* create_heap(bool arm_exit_hook = true) noexcept {
     }
   }
   if (heap == nullptr) return nullptr;
+  this_thread_shard();  // its statistics' counters, from here on (stats.hpp)
   heap->sample_random = mix(process_seed ^ thread_id ^ reinterpret_cast<std::uintptr_t>(heap)) | 1;
   heap->key_seed = mix(process_seed ^ reinterpret_cast<std::uintptr_t>(heap));
-  count(counters.heaps_in_use, 1);
-  count(counters.heaps_created_total, 1);
+  count(&Counters::heaps_in_use, 1);
+  count(&Counters::heaps_created_total, 1);
   // Set the pointer before arming the exit hook: pthread_setspecific may
   // allocate (keys past the first 32), and that allocation must find a heap.
   thread_heap = heap;
@@ -777,8 +784,8 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | owner_tag_full, std::memory_order_relaxed);
   add_owned(heap->page_count, std::int64_t{1});
   queue_push_back(heap->full, page);
-  count(counters.large_blocks, 1);
-  count(counters.large_bytes, static_cast<std::int64_t>(usable));
+  count(&Counters::large_blocks, 1);
+  count(&Counters::large_bytes, static_cast<std::int64_t>(usable));
   // Slots that were never touched (or were purged) read as zeros already.
   if (zero && choice.clean < slots) std::memset(block, 0, size);
   return block;
@@ -797,7 +804,7 @@ std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept {
   }
   page->block_size = rounded;
   page->divisor_magic = UINT64_MAX / rounded + 1;
-  count(counters.large_bytes, static_cast<std::int64_t>(rounded - old));
+  count(&Counters::large_bytes, static_cast<std::int64_t>(rounded - old));
   return rounded;
 }
 
@@ -909,7 +916,7 @@ void heap_release_thread(bool note_exit) noexcept {
       segment_release(segment);
       continue;
     }
-    count(counters.segments_abandoned, 1);
+    count(&Counters::segments_abandoned, 1);
     segment->abandoned_ms = platform::monotonic_milliseconds();
     purge_thread_note_pending();
     LockGuard guard(abandoned_lock);
@@ -917,7 +924,7 @@ void heap_release_thread(bool note_exit) noexcept {
     abandoned = segment;
   }
   thread_heap = &empty_heap;
-  count(counters.heaps_in_use, -1);
+  count(&Counters::heaps_in_use, -1);
   {
     LockGuard guard(pool_lock);
     // Under the lock, so that a snapshot counts these once: here or in the heap.
@@ -1006,7 +1013,7 @@ bool purge_abandoned(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) n
         }
       }
       if (segment->used_pages == 0) {
-        count(counters.segments_abandoned, -1);
+        count(&Counters::segments_abandoned, -1);
         segment_release(segment);
         continue;
       }

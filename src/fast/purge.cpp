@@ -209,8 +209,8 @@ std::size_t purge_free_memory_of(Page* page, bool trim) noexcept {
 
 void count_purged(std::size_t bytes, std::size_t operations) noexcept {
   if (bytes == 0) return;
-  count(counters.bytes_purged_total, static_cast<std::int64_t>(bytes));
-  count(counters.purge_operations_total, static_cast<std::int64_t>(operations));
+  count(&Counters::bytes_purged_total, static_cast<std::int64_t>(bytes));
+  count(&Counters::purge_operations_total, static_cast<std::int64_t>(operations));
 }
 
 }  // namespace

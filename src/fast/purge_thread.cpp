@@ -227,7 +227,7 @@ void purge_thread_note_slots_freed() noexcept {
     wake_if_asleep();
     return;
   }
-  if (counters.bytes_committed.load(std::memory_order_relaxed) <
+  if (counter_total(&Counters::bytes_committed) <
       static_cast<std::int64_t>(Config::purge_thread_start_committed)) {
     return;
   }

@@ -68,9 +68,9 @@ void format(Segment* segment, SegmentKind kind) noexcept {
 void discard_range(Segment* segment, std::size_t from, std::size_t to, std::size_t committed) noexcept {
   if (to <= from) return;
   platform::discard(reinterpret_cast<char*>(segment) + from, to - from);
-  count(counters.bytes_purged_total, static_cast<std::int64_t>(committed));
-  count(counters.bytes_committed, -static_cast<std::int64_t>(committed));
-  count(counters.purge_operations_total, 1);
+  count(&Counters::bytes_purged_total, static_cast<std::int64_t>(committed));
+  count(&Counters::bytes_committed, -static_cast<std::int64_t>(committed));
+  count(&Counters::purge_operations_total, 1);
 }
 
 /// The bytes of a segment's dirty free pages: what it holds committed
@@ -130,15 +130,15 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   // given a huge one. A cached segment keeps the advice it was mapped with.
   const bool huge = kind == SegmentKind::heap && huge_pages_for_small_blocks();
   if (segment != nullptr) {
-    count(counters.segments_cached, -1);
+    count(&Counters::segments_cached, -1);
   } else {
     segment = static_cast<Segment*>(platform::reserve_aligned(segment_size, segment_size));
     if (segment == nullptr) return nullptr;
     if (huge) platform::advise_huge_pages(segment, segment_size);
     segment->mapping_size = segment_size;
     segment->touched_end = segment_header_size;
-    count(counters.bytes_mapped, segment_size);
-    count(counters.bytes_committed, segment_header_size);
+    count(&Counters::bytes_mapped, segment_size);
+    count(&Counters::bytes_committed, segment_header_size);
   }
   // A cached segment's dirty mask: the pages an earlier use left resident
   // (and counted committed). Units and slots have the same size, so it
@@ -149,7 +149,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   segment_guard_metadata(segment);
   // They are free and dirty: reused first, purged if they stay free.
   if (left_dirty != 0) segment_mark_dirty(segment, segment->free_pages & left_dirty);
-  count(counters.segments_in_use, 1);
+  count(&Counters::segments_in_use, 1);
   segment_register(segment);
   return segment;
 }
@@ -208,12 +208,12 @@ void segment_release(Segment* segment) noexcept {
     if (segment->pages[0].area == reinterpret_cast<char*>(segment) + segment_header_size && huge_cache_put(segment)) {
       return;
     }
-    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
-    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
+    count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
     unmap_freed(segment, segment->mapping_size);
     return;
   }
-  count(counters.segments_in_use, -1);
+  count(&Counters::segments_in_use, -1);
   // Every page is free now; those not purged yet may be resident, and the
   // highest of them bounds what the cache has to purge later.
   const std::uint64_t dirty = segment->dirty_pages & segment->free_pages;
@@ -235,13 +235,13 @@ void segment_release(Segment* segment) noexcept {
       segment->next = cache_head;
       cache_head = segment;
       ++cache_count;
-      count(counters.segments_cached, 1);
+      count(&Counters::segments_cached, 1);
       if (segment->touched_end > segment_header_size) purge_thread_note_pending();
       return;
     }
   }
-  count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
-  count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
+  count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment_size));
+  count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
   unmap_freed(segment, segment_size);
 }
 
@@ -271,7 +271,7 @@ void claim_slots(Segment* segment, Page* page, unsigned from, unsigned to) noexc
   segment->expiring_pages &= ~mask;
   const std::size_t page_end = (std::size_t{first} + to) << segment->page_shift;
   if (page_end > segment->touched_end) segment->touched_end = page_end;
-  if (clean != 0) count(counters.bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
+  if (clean != 0) count(&Counters::bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
   for (unsigned offset = from > 0 ? from : 1; offset < to; ++offset) {
     Page* inner = page + offset;
     inner->span_offset = static_cast<std::uint8_t>(offset);
@@ -346,8 +346,8 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
   const unsigned slots = page->span_slots;
   const std::uint64_t mask = span_mask(first, slots);
   if (page->size_class == large_page_class) {
-    count(counters.large_blocks, -1);
-    count(counters.large_bytes, -static_cast<std::int64_t>(page->block_size));
+    count(&Counters::large_blocks, -1);
+    count(&Counters::large_bytes, -static_cast<std::int64_t>(page->block_size));
   } else {
     // Its count says every block is free. A block still in use (the count
     // went wrong by a double free no list operation saw) would hand its
@@ -357,7 +357,7 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
         report_double_free_found(in_use, DoubleFreeEvidence::block_in_use_in_free_page);
       }
     }
-    count(counters.class_pages[page->size_class], -1);
+    count_class_pages(page->size_class, -1);
   }
   segment->holed_pages &= ~(std::uint64_t{1} << first);
   page->in_use = false;
@@ -438,7 +438,7 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
       if (force) {
         *link = segment->next;
         --cache_count;
-        count(counters.segments_cached, -1);
+        count(&Counters::segments_cached, -1);
         segment->next = to_unmap;
         to_unmap = segment;
         continue;
@@ -456,15 +456,15 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
   while (huge_to_unmap != nullptr) {
     Segment* segment = huge_to_unmap;
     huge_to_unmap = segment->next;
-    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
-    count(counters.bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
+    count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
     unmap_freed(segment, segment->mapping_size);
   }
   while (to_unmap != nullptr) {
     Segment* segment = to_unmap;
     to_unmap = segment->next;
-    count(counters.bytes_mapped, -static_cast<std::int64_t>(segment_size));
-    count(counters.bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
+    count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment_size));
+    count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment_header_size + dirty_bytes(segment)));
     unmap_freed(segment, segment_size);
   }
   return waits;

@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "fast/size_classes.hpp"
+#include "fast/thread_shard.hpp"
 
 namespace globalloc::fast {
 
@@ -55,8 +56,14 @@ struct ThreadStatistics {
 /// and returns how many threads have one (may exceed `max`).
 std::size_t get_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept;
 
-/// The counters themselves, for the allocator's own files.
-struct Counters {
+/// The counters themselves, for the allocator's own files. They are kept in
+/// shards, each on cache lines of its own, and a thread adds to the shard
+/// it was given (thread_shard.hpp): with one set of counters every page, segment and
+/// large-block event of every thread was a locked add to the same few lines,
+/// and two threads that each allocated and freed a 256 KiB block in a loop
+/// took 640 ns a turn against 80 alone. A total is the sum of the shards
+/// (counter_total), exact once the threads that add to it are quiet.
+struct alignas(64) Counters {
   std::atomic<std::int64_t> bytes_mapped{0};
   std::atomic<std::int64_t> bytes_committed{0};
   std::atomic<std::int64_t> bytes_purged_total{0};
@@ -73,10 +80,25 @@ struct Counters {
   std::atomic<std::int64_t> class_pages[class_count]{};
 };
 
-[[gnu::visibility("hidden")]] extern Counters counters;
+inline constexpr unsigned counter_shard_count = 16;
+[[gnu::visibility("hidden")]] extern Counters counter_shards[counter_shard_count];
 
-inline void count(std::atomic<std::int64_t>& counter, std::int64_t delta) noexcept {
-  counter.fetch_add(delta, std::memory_order_relaxed);
+static_assert((counter_shard_count & (counter_shard_count - 1)) == 0);
+
+/// The calling thread's counters: those of its shard (thread_shard.hpp),
+/// assigned when it got a heap or a large block, shard 0 until then.
+inline Counters& counters_of_this_thread() noexcept { return counter_shards[thread_shard % counter_shard_count]; }
+
+/// Adds `delta` to the counter `field` (for example &Counters::bytes_mapped).
+inline void count(std::atomic<std::int64_t> Counters::*field, std::int64_t delta) noexcept {
+  (counters_of_this_thread().*field).fetch_add(delta, std::memory_order_relaxed);
 }
+inline void count_class_pages(unsigned size_class, std::int64_t delta) noexcept {
+  counters_of_this_thread().class_pages[size_class].fetch_add(delta, std::memory_order_relaxed);
+}
+
+/// The sum over the shards.
+std::int64_t counter_total(std::atomic<std::int64_t> Counters::*field) noexcept;
+std::int64_t class_pages_total(unsigned size_class) noexcept;
 
 }  // namespace globalloc::fast

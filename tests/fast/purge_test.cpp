@@ -120,14 +120,14 @@ void expect_exited_threads_memory_back_at_delay(long delay_ms) {
   fast::set_purge_delay_ms(delay_ms);
   std::size_t resident_full = 0;
   const std::vector<char*> survivors = abandon_segments_with_survivors(&resident_full);
-  ASSERT_GT(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
+  ASSERT_GT(fast::counter_total(&fast::Counters::segments_abandoned), 0) << "delay " << delay_ms;
   const std::size_t wanted = resident_full - (std::size_t{24} << 20);
   std::vector<void*> churn;
   // Bounded by time, not rounds: under a sanitizer with other tests beside
   // it, 1000 rounds once ran out 64 KiB short of the goal.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (int round = 0; std::chrono::steady_clock::now() < deadline &&
-                      (fast::counters.segments_abandoned.load() > 0 || resident_bytes() > wanted);
+                      (fast::counter_total(&fast::Counters::segments_abandoned) > 0 || resident_bytes() > wanted);
        ++round) {
     // Slow paths: a new class each round, its page set up and carved.
     for (int i = 0; i < 16; ++i) churn.push_back(fast::allocate(1000 + (round % 64) * 16, 16));
@@ -135,7 +135,7 @@ void expect_exited_threads_memory_back_at_delay(long delay_ms) {
     churn.clear();
     usleep(1000);
   }
-  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0) << "delay " << delay_ms;
+  EXPECT_EQ(fast::counter_total(&fast::Counters::segments_abandoned), 0) << "delay " << delay_ms;
   EXPECT_LT(resident_bytes(), wanted) << "delay " << delay_ms << ", full " << resident_full;
   expect_survivors_intact_then_free(survivors);
   fast::set_purge_delay_ms(saved);
@@ -161,17 +161,17 @@ TEST(Purge, IdleAbandonedSegmentsAreAdoptedOnceTheyWaitedTheDelayAFewPerCheck) {
   ASSERT_NE(keep_heap, nullptr);
   std::size_t resident_full = 0;
   const std::vector<char*> survivors = abandon_segments_with_survivors(&resident_full);
-  const std::int64_t abandoned = fast::counters.segments_abandoned.load();
+  const std::int64_t abandoned = fast::counter_total(&fast::Counters::segments_abandoned);
   ASSERT_GE(abandoned, 6);
   constexpr std::uint64_t delay = 1'000'000'000;
   const std::uint64_t now = platform::monotonic_milliseconds();
   fast::heap_adopt_idle_abandoned(fast::thread_heap, now, delay);
-  EXPECT_EQ(fast::counters.segments_abandoned.load(), abandoned) << "none has waited the delay yet";
+  EXPECT_EQ(fast::counter_total(&fast::Counters::segments_abandoned), abandoned) << "none has waited the delay yet";
   fast::heap_adopt_idle_abandoned(fast::thread_heap, now + delay, delay);
-  EXPECT_EQ(fast::counters.segments_abandoned.load(), abandoned - 4) << "four per check";
-  for (int check = 0; check < 8 && fast::counters.segments_abandoned.load() > 0; ++check)
+  EXPECT_EQ(fast::counter_total(&fast::Counters::segments_abandoned), abandoned - 4) << "four per check";
+  for (int check = 0; check < 8 && fast::counter_total(&fast::Counters::segments_abandoned) > 0; ++check)
     fast::heap_adopt_idle_abandoned(fast::thread_heap, now + delay, delay);
-  EXPECT_EQ(fast::counters.segments_abandoned.load(), 0);
+  EXPECT_EQ(fast::counter_total(&fast::Counters::segments_abandoned), 0);
   expect_survivors_intact_then_free(survivors);
   fast::deallocate(keep_heap);
   fast::set_purge_delay_ms(saved);
@@ -235,7 +235,7 @@ TEST(Purge, APageFreedAfterTheDeadlineWasSetWaitsForItsOwnDelay) {
   fast::Page* second = fast::segment_take_page(segment, 1);
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
-  fast::count(fast::counters.class_pages[0], 2);  // segment_return_page counts them off
+  fast::count_class_pages(0, 2);  // segment_return_page counts them off
   fast::segment_return_page(segment, first);
   const std::uint64_t deadline = segment->purge_deadline_ms;
   ASSERT_NE(deadline, 0u);
@@ -259,15 +259,15 @@ TEST(Purge, AnIdleClassGivesItsEmptyCurrentPageBack) {
     const unsigned idle = fast::class_of(40000);
     const unsigned busy = fast::class_of(20000);
     ASSERT_NE(idle, busy);
-    const std::int64_t pages_before = fast::counters.class_pages[idle].load();
+    const std::int64_t pages_before = fast::class_pages_total(idle);
     void* block = fast::allocate(40000, 16);
     ASSERT_NE(block, nullptr);
     fast::deallocate(block);
-    EXPECT_EQ(fast::counters.class_pages[idle].load(), pages_before + 1);  // kept as the current page
+    EXPECT_EQ(fast::class_pages_total(idle), pages_before + 1);  // kept as the current page
     // Each allocation of a 20000-byte block carves a new block: a slow path.
     std::vector<void*> blocks;
     for (int i = 0; i < 300; ++i) blocks.push_back(fast::allocate(20000, 16));
-    EXPECT_EQ(fast::counters.class_pages[idle].load(), pages_before);
+    EXPECT_EQ(fast::class_pages_total(idle), pages_before);
     for (void* each : blocks) fast::deallocate(each);
   }).join();
 }

@@ -95,7 +95,7 @@ TEST(Segment, SlotsFreedBySmallPagesServeMediumPages) {
     ASSERT_NE(rest[index], nullptr);
   }
   EXPECT_EQ(fast::segment_take_page(segment, 1), nullptr);
-  fast::count(fast::counters.class_pages[0], 21);  // segment_return_page counts them off
+  fast::count_class_pages(0, 21);  // segment_return_page counts them off
   for (auto* page : small) fast::segment_return_page(segment, page);
   EXPECT_EQ(fast::segment_take_page(segment, Config::medium_page_slots + 1), nullptr);
   fast::Page* medium = fast::segment_take_page(segment, Config::medium_page_slots);
@@ -196,7 +196,7 @@ TEST(SegmentDeathTest, MetadataGuardStopsAnUnderflowIntoTheHeader) {
   first_block[0] = 1;  // user data is writable
   EXPECT_DEATH(static_cast<volatile char*>(first_block)[-1] = 1, "");
   // The header itself stays readable and writable.
-  fast::count(fast::counters.class_pages[0], 1);  // segment_return_page counts it off
+  fast::count_class_pages(0, 1);  // segment_return_page counts it off
   fast::segment_return_page(segment, page);
   segment->purge_deadline_ms = 0;
   fast::segment_set_metadata_guards(false);

@@ -81,7 +81,7 @@ TEST(Statistics, CommittedBytesComeBackExactlyThroughTheSegmentCache) {
   // went below zero in whole runs of this binary when the cache took back
   // every byte up to the highest dirty slot.)
   fast::purge();
-  const std::int64_t baseline = fast::counters.bytes_committed.load();
+  const std::int64_t baseline = fast::counter_total(&fast::Counters::bytes_committed);
   std::vector<void*> blocks;
   for (int i = 0; i < 12000; ++i) blocks.push_back(fast::allocate(1000, 16));  // about three segments
   std::vector<void*> survivors;
@@ -93,10 +93,10 @@ TEST(Statistics, CommittedBytesComeBackExactlyThroughTheSegmentCache) {
     }
   }
   fast::purge();  // the free slots go clean while the segments stay in use
-  const std::int64_t with_survivors = fast::counters.bytes_committed.load();
+  const std::int64_t with_survivors = fast::counter_total(&fast::Counters::bytes_committed);
   for (void* block : survivors) fast::deallocate(block);
   fast::purge();  // the segments fell free: to the cache, then unmapped
-  const std::int64_t after = fast::counters.bytes_committed.load();
+  const std::int64_t after = fast::counter_total(&fast::Counters::bytes_committed);
   EXPECT_GE(with_survivors, baseline);
   EXPECT_GE(after, baseline - (std::int64_t{64} << 10)) << "taken back more than was counted";
   EXPECT_LE(after, baseline + (std::int64_t{1} << 20));
