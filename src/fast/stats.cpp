@@ -7,39 +7,53 @@ namespace globalloc::fast {
 
 Counters counter_shards[counter_shard_count];
 
-std::int64_t counter_total(std::atomic<std::int64_t> Counters::*field) noexcept {
-  std::int64_t total = 0;
-  for (const Counters& shard : counter_shards) total += (shard.*field).load(std::memory_order_relaxed);
-  return total;
-}
-
-std::int64_t class_pages_total(unsigned size_class) noexcept {
-  std::int64_t total = 0;
-  for (const Counters& shard : counter_shards) total += shard.class_pages[size_class].load(std::memory_order_relaxed);
-  return total;
-}
-
 namespace {
+/// The sum over the shards of the counter `of(shard)`.
+template <class CounterOf>
+std::int64_t sum_over_shards(CounterOf of) noexcept {
+  std::int64_t total = 0;
+  for (const Counters& shard : counter_shards) total += of(shard).load(std::memory_order_relaxed);
+  return total;
+}
+
 /// A total as a snapshot reports it: a sum caught between two shards' updates
 /// may dip below zero for a moment.
 std::uint64_t read(std::int64_t total) noexcept { return total < 0 ? 0 : static_cast<std::uint64_t>(total); }
+
+/// The snapshot's fields that are one counter each.
+struct CounterField {
+  std::atomic<std::int64_t> Counters::*counter;
+  std::uint64_t Statistics::*field;
+};
+constexpr CounterField counter_fields[] = {
+    {&Counters::bytes_mapped, &Statistics::bytes_mapped},
+    {&Counters::bytes_committed, &Statistics::bytes_committed},
+    {&Counters::bytes_purged_total, &Statistics::bytes_purged_total},
+    {&Counters::purge_operations_total, &Statistics::purge_operations_total},
+    {&Counters::segments_in_use, &Statistics::segments_in_use},
+    {&Counters::segments_cached, &Statistics::segments_cached},
+    {&Counters::segments_abandoned, &Statistics::segments_abandoned},
+    {&Counters::large_blocks, &Statistics::large_blocks},
+    {&Counters::large_bytes, &Statistics::large_bytes},
+    {&Counters::huge_blocks, &Statistics::huge_blocks},
+    {&Counters::huge_bytes, &Statistics::huge_bytes},
+    {&Counters::heaps_in_use, &Statistics::heaps_in_use},
+    {&Counters::heaps_created_total, &Statistics::heaps_created_total},
+};
 }  // namespace
+
+std::int64_t counter_total(std::atomic<std::int64_t> Counters::*field) noexcept {
+  return sum_over_shards([field](const Counters& shard) -> const std::atomic<std::int64_t>& { return shard.*field; });
+}
+
+std::int64_t class_pages_total(unsigned size_class) noexcept {
+  return sum_over_shards(
+      [size_class](const Counters& shard) -> const std::atomic<std::int64_t>& { return shard.class_pages[size_class]; });
+}
 
 void get_statistics(Statistics* out) noexcept {
   if (out == nullptr) return;
-  out->bytes_mapped = read(counter_total(&Counters::bytes_mapped));
-  out->bytes_committed = read(counter_total(&Counters::bytes_committed));
-  out->bytes_purged_total = read(counter_total(&Counters::bytes_purged_total));
-  out->purge_operations_total = read(counter_total(&Counters::purge_operations_total));
-  out->segments_in_use = read(counter_total(&Counters::segments_in_use));
-  out->segments_cached = read(counter_total(&Counters::segments_cached));
-  out->segments_abandoned = read(counter_total(&Counters::segments_abandoned));
-  out->large_blocks = read(counter_total(&Counters::large_blocks));
-  out->large_bytes = read(counter_total(&Counters::large_bytes));
-  out->huge_blocks = read(counter_total(&Counters::huge_blocks));
-  out->huge_bytes = read(counter_total(&Counters::huge_bytes));
-  out->heaps_in_use = read(counter_total(&Counters::heaps_in_use));
-  out->heaps_created_total = read(counter_total(&Counters::heaps_created_total));
+  for (const CounterField& entry : counter_fields) out->*entry.field = read(counter_total(entry.counter));
   out->small_pages_in_use = 0;
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     out->class_pages[size_class] = read(class_pages_total(size_class));
