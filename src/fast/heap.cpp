@@ -745,6 +745,13 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
+  // As the small slow path does: large blocks other threads freed come back
+  // through the delayed list, and a thread that allocates nothing but large
+  // blocks (a producer of 256 KiB buffers that a consumer frees) otherwise
+  // never took them back, mapping a new segment every 15 blocks (40,000
+  // blocks: 195 MB resident, 56 us a block).
+  if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
+  heap_maybe_purge(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
