@@ -628,6 +628,20 @@ void abandon_page(ThreadHeap* heap, Page* page) noexcept {
 
 // ---- slow paths ----------------------------------------------------------------
 
+/// What every allocation slow path does on its heap before it takes a page
+/// or a span: the blocks other threads freed into its full pages (its
+/// delayed list) come back, and the periodic purge check runs. The large
+/// path once skipped it, so a thread that allocated nothing but large blocks
+/// (a producer of 256 KiB buffers that a consumer frees) never took them
+/// back and mapped a new segment every 15 blocks (40,000 blocks: 195 MB
+/// resident, 56 us a block).
+namespace {
+void take_back_frees_and_maybe_purge(ThreadHeap* heap) noexcept {
+  if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
+  heap_maybe_purge(heap);
+}
+}  // namespace
+
 void* heap_allocate_slow(unsigned size_class) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) {
@@ -639,8 +653,7 @@ void* heap_allocate_slow(unsigned size_class) noexcept {
   }
   heap->quick_refills = quick_refills_per_slow_path;
   purge_thread_start_if_wanted();
-  if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
-  heap_maybe_purge(heap);
+  take_back_frees_and_maybe_purge(heap);
   maybe_retire_idle_current_pages(heap);
   if (Page* drained = heap->current[size_class]; drained != &empty_page) publish_page(heap, drained);
   for (;;) {
@@ -745,13 +758,7 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     heap = create_heap();
     if (heap == nullptr) return nullptr;
   }
-  // As the small slow path does: large blocks other threads freed come back
-  // through the delayed list, and a thread that allocates nothing but large
-  // blocks (a producer of 256 KiB buffers that a consumer frees) otherwise
-  // never took them back, mapping a new segment every 15 blocks (40,000
-  // blocks: 195 MB resident, 56 us a block).
-  if (heap->delayed_free.load(std::memory_order_relaxed) != 0) heap_process_delayed(heap);
-  heap_maybe_purge(heap);
+  take_back_frees_and_maybe_purge(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
