@@ -76,6 +76,11 @@ struct DefaultConfig {
   static constexpr std::size_t page_extend_bytes_max = 16 * 1024;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
+  /// Freed huge mappings kept (until the purge delay) for the next huge
+  /// block, per large shard: at most this many and this many bytes each.
+  /// One thread's cache is what it was when there was one for all (wl-large).
+  static constexpr unsigned huge_cache_capacity = 16;
+  static constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
   /// A thread heap's free slots start the purge thread (which makes the
   /// process multi-threaded) only once this much memory is committed: a
   /// small program idles near its start anyway, and most command-line

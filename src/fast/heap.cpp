@@ -1152,7 +1152,7 @@ void process_init() noexcept {
 }
 
 // Lock order: the purge thread's walk of live heaps, heap pool, abandoned
-// segments, large shards, segment cache.
+// segments, large shards, huge caches, segment cache.
 void heap_fork_prepare() noexcept {
   idle_purge_lock.lock();
   pool_lock.lock();

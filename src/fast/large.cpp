@@ -86,6 +86,7 @@ void* huge_allocate_cached(std::size_t rounded, bool zero) noexcept {
     }
   } else if (have < total) {
     if (!platform::resize_in_place(segment, have, total)) {
+      segment_unregister(segment);  // registered while cached; it moves
       auto* moved = static_cast<Segment*>(platform::move_aligned(segment, have, total, segment_size));
       if (moved == nullptr) {
         count(&Counters::bytes_mapped, -static_cast<std::int64_t>(have));

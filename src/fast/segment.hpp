@@ -149,14 +149,17 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcep
 
 /// Huge mappings whose block was freed are kept (bounded, purged after the
 /// delay) so that the next huge block reuses their resident pages instead of
-/// mapping and faulting fresh ones. take: the smallest cached mapping of at
-/// least `total` bytes, else the largest (the caller grows it); null when the
-/// cache is empty. The segment is unregistered while cached.
+/// mapping and faulting fresh ones; each large shard's threads have a cache
+/// of their own. take: from the calling thread's cache, the smallest mapping
+/// of at least `total` bytes, else the largest (the caller grows it); when it
+/// is empty, one from another cache; null when all are. A cached mapping
+/// stays registered in the segment map (its block's page not in use).
 Segment* huge_cache_take(std::size_t total) noexcept;
-/// Caches a huge segment (already unregistered); false when the cache is full.
+/// Caches a huge segment (registered still); false when the cache is full.
 bool huge_cache_put(Segment* segment) noexcept;
 
-/// Unregisters a segment whose blocks are all free and caches or unmaps it.
+/// Caches or unmaps a segment whose blocks are all free, unregistering it
+/// unless it is a cached huge mapping.
 void segment_release(Segment* segment) noexcept;
 
 /// From now on every segment gets an inaccessible OS page between its
@@ -221,7 +224,8 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept;
 /// cache lock is taken (a report must not wait, and its caller may hold it).
 bool segment_memory_was_freed(const void* address) noexcept;
 
-/// Fork support: the segment cache lock, taken and released around fork().
+/// Fork support: the segment cache's and the huge caches' locks, taken and
+/// released around fork().
 void segment_cache_lock() noexcept;
 void segment_cache_unlock() noexcept;
 void segment_cache_reset_lock() noexcept;

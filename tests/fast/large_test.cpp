@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
 #include "fast/stats.hpp"
+#include "fast/thread_shard.hpp"
 #include "options/options.hpp"
 #include "vm_flags.hpp"
 #include "globalloc/fast_allocator.hpp"
@@ -62,6 +64,36 @@ TEST(Large, HugeStatisticsFollowBlocks) {
   fast::Statistics after{};
   fast::get_statistics(&after);
   EXPECT_EQ(after.huge_blocks, before.huge_blocks);
+}
+
+// Each large shard's threads cache the huge mappings they free, and a
+// thread whose own cache is empty takes another's before mapping anew: a
+// pipeline whose consumer frees the producer's huge blocks reuses them.
+TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
+  const std::size_t size = std::size_t{8} << 20;
+  fast::segment_cache_purge(0, true);  // empty every cache
+  void* block = nullptr;
+  std::thread([&] { block = fast::allocate(size, 16); }).join();
+  ASSERT_NE(block, nullptr);
+  unsigned freeing_shard = 0;
+  std::thread([&] {
+    freeing_shard = fast::this_thread_shard() % fast::Config::large_shard_count;
+    fast::deallocate(block);
+  }).join();
+  fast::Statistics before{};
+  fast::get_statistics(&before);
+  void* again = nullptr;
+  unsigned taking_shard = 0;
+  std::thread([&] {
+    taking_shard = fast::this_thread_shard() % fast::Config::large_shard_count;
+    again = fast::allocate(size, 16);
+  }).join();
+  EXPECT_NE(taking_shard, freeing_shard);  // the path across caches
+  EXPECT_EQ(again, block);
+  fast::Statistics after{};
+  fast::get_statistics(&after);
+  EXPECT_EQ(after.bytes_mapped, before.bytes_mapped);
+  fast::deallocate(again);
 }
 
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
