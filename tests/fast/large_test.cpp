@@ -71,6 +71,8 @@ TEST(Large, HugeStatisticsFollowBlocks) {
 // pipeline whose consumer frees the producer's huge blocks reuses them.
 TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
   const std::size_t size = std::size_t{8} << 20;
+  const long delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);  // cached, whatever GLOBALLOC_OPTIONS says
   fast::segment_cache_purge(0, true);  // empty every cache
   void* block = nullptr;
   std::thread([&] { block = fast::allocate(size, 16); }).join();
@@ -94,6 +96,7 @@ TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
   fast::get_statistics(&after);
   EXPECT_EQ(after.bytes_mapped, before.bytes_mapped);
   fast::deallocate(again);
+  fast::set_purge_delay_ms(delay);
 }
 
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "test_random.hpp"
 
@@ -160,4 +161,75 @@ TEST(Stress, ThreadsAdoptPagesWithHolesWhileAnotherThreadPurges) {
       fast::deallocate(block);
     }
   }
+}
+
+TEST(Stress, HugeBlocksHandedBetweenThreadsWhileAnotherThreadPurges) {
+  // Huge blocks (their own mappings) allocated, grown, shrunk and freed by
+  // six threads, most freed by a thread other than the allocating one, so
+  // that the per-shard caches of freed mappings take from and give to one
+  // another, while a purger unmaps whatever the caches hold. Every block's
+  // first and last bytes are checked by whoever frees or resizes it.
+  constexpr int huge_slot_count = 12;
+  std::atomic<unsigned char*> huge_slots[huge_slot_count];
+  for (auto& slot : huge_slots) slot.store(nullptr);
+  fast::Statistics before{};
+  fast::get_statistics(&before);
+  std::atomic<bool> stop{false};
+  std::thread purger([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      fast::purge();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int id = 0; id < 6; ++id) {
+    threads.emplace_back([&, id] {
+      Random random{static_cast<std::uint64_t>(id + 1) * 0x9E3779B97F4A7C15ull};
+      const auto huge_size = [&] { return (std::size_t{4} << 20) + random.next() % (std::size_t{12} << 20); };
+      for (int op = 0; op < 1000; ++op) {
+        std::atomic<unsigned char*>& slot = huge_slots[random.next() % huge_slot_count];
+        unsigned char* block = slot.exchange(nullptr, std::memory_order_acq_rel);
+        if (block != nullptr) {
+          const std::size_t size = check(block);
+          if (random.next() % 4 == 0) {
+            const std::size_t next = huge_size();
+            auto* moved = static_cast<unsigned char*>(fast::reallocate(block, next, 16));
+            ASSERT_NE(moved, nullptr);
+            const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
+            for (std::size_t i = 8; i < 64; ++i) ASSERT_EQ(moved[i], tag);
+            if (next >= size) {
+              for (std::size_t i = size - 16; i < size; ++i) ASSERT_EQ(moved[i], tag);
+            }
+            block = moved;
+            fill(block, next);
+          } else {
+            fast::deallocate(block);
+            block = static_cast<unsigned char*>(fast::allocate(huge_size(), 16));
+            ASSERT_NE(block, nullptr);
+            fill(block, fast::usable_size(block));
+          }
+        } else {
+          block = static_cast<unsigned char*>(fast::allocate(huge_size(), 16));
+          ASSERT_NE(block, nullptr);
+          fill(block, fast::usable_size(block));
+        }
+        if (unsigned char* previous = slot.exchange(block, std::memory_order_acq_rel)) {
+          check(previous);
+          fast::deallocate(previous);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  stop.store(true);
+  purger.join();
+  for (auto& slot : huge_slots) {
+    if (unsigned char* block = slot.exchange(nullptr)) {
+      check(block);
+      fast::deallocate(block);
+    }
+  }
+  fast::Statistics after{};
+  fast::get_statistics(&after);
+  EXPECT_EQ(after.huge_blocks, before.huge_blocks);
 }
