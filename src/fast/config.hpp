@@ -77,8 +77,8 @@ struct DefaultConfig {
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
   /// Freed huge mappings kept (until the purge delay) for the next huge
-  /// block, per large shard: at most this many and this many bytes each.
-  /// One thread's cache is what it was when there was one for all (wl-large).
+  /// block: at most this many in each large shard's cache, and this many
+  /// bytes in all the caches together.
   static constexpr unsigned huge_cache_capacity = 16;
   static constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
   /// A thread heap's free slots start the purge thread (which makes the

@@ -29,16 +29,19 @@ unsigned cache_count = 0;
 // Freed huge mappings, one cache per large shard: threads that allocate and
 // free huge blocks at once took one lock and two cache lines in turn, and on
 // 16 cores a thread's malloc+free of 8 MiB went from 170 ns alone to 15 us
-// with 16 threads (block-pairs).
+// with 16 threads (block-pairs). Their bytes are bounded all together, as
+// when there was one cache: with a bound per cache, wl-large's two threads
+// each kept their own and its peak RSS rose from 90 to 107 MB.
 struct alignas(64) HugeCache {
   Lock lock;
-  unsigned count = 0;
-  std::size_t bytes = 0;
+  /// Written under the lock; read without it to pass over an empty cache.
+  std::atomic<unsigned> count{0};
   Segment* entries[Config::huge_cache_capacity] = {};
 };
 constinit HugeCache huge_caches[Config::large_shard_count];
+alignas(64) constinit std::atomic<std::size_t> huge_cached_bytes{0};
 
-HugeCache& huge_cache_of_thread() noexcept { return huge_caches[this_thread_shard() % Config::large_shard_count]; }
+unsigned huge_cache_index_of_thread() noexcept { return this_thread_shard() % Config::large_shard_count; }
 
 /// The last regions unmapped after their blocks were freed (past the
 /// header), for the misuse reports (segment_memory_was_freed); under
@@ -167,37 +170,42 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
 }
 
 namespace {
-/// The smallest mapping of `cache` of at least `total` bytes, else its
-/// largest; null when it holds none (its lock held).
-Segment* huge_cache_take_locked(HugeCache& cache, std::size_t total) noexcept {
-  if (cache.count == 0) return nullptr;
-  unsigned best = cache.count;
+/// The smallest mapping of `cache` of at least `total` bytes, else (unless
+/// `must_fit`) its largest; null when there is none (its lock held).
+Segment* huge_cache_take_locked(HugeCache& cache, std::size_t total, bool must_fit) noexcept {
+  const unsigned count = cache.count.load(std::memory_order_relaxed);
+  if (count == 0) return nullptr;
+  unsigned best = count;
   unsigned largest = 0;
-  for (unsigned index = 0; index < cache.count; ++index) {
+  for (unsigned index = 0; index < count; ++index) {
     const std::size_t size = cache.entries[index]->mapping_size;
     if (size > cache.entries[largest]->mapping_size) largest = index;
-    if (size >= total && (best == cache.count || size < cache.entries[best]->mapping_size)) best = index;
+    if (size >= total && (best == count || size < cache.entries[best]->mapping_size)) best = index;
   }
-  if (best == cache.count) best = largest;
+  if (best == count) {
+    if (must_fit) return nullptr;
+    best = largest;
+  }
   Segment* segment = cache.entries[best];
-  cache.entries[best] = cache.entries[--cache.count];
-  cache.bytes -= segment->mapping_size;
+  cache.entries[best] = cache.entries[count - 1];
+  cache.count.store(count - 1, std::memory_order_relaxed);
+  huge_cached_bytes.fetch_sub(segment->mapping_size, std::memory_order_relaxed);
   return segment;
 }
 }  // namespace
 
 Segment* huge_cache_take(std::size_t total) noexcept {
-  HugeCache& own = huge_cache_of_thread();
-  {
-    LockGuard guard(own.lock);
-    if (Segment* segment = huge_cache_take_locked(own, total)) return segment;
-  }
-  // Another thread's mappings (one that frees what this one allocates)
-  // before a fresh mapping: only when this thread's cache is empty.
-  for (HugeCache& cache : huge_caches) {
-    if (&cache == &own) continue;
-    LockGuard guard(cache.lock);
-    if (Segment* segment = huge_cache_take_locked(cache, total)) return segment;
+  // A mapping that fits, from this thread's cache, else from another's (a
+  // thread may free what another allocates); only then one to grow. Each
+  // cache is looked at in that order, starting with this thread's.
+  const unsigned own = huge_cache_index_of_thread();
+  for (const bool must_fit : {true, false}) {
+    for (unsigned step = 0; step < Config::large_shard_count; ++step) {
+      HugeCache& cache = huge_caches[(own + step) % Config::large_shard_count];
+      if (cache.count.load(std::memory_order_relaxed) == 0) continue;
+      LockGuard guard(cache.lock);
+      if (Segment* segment = huge_cache_take_locked(cache, total, must_fit)) return segment;
+    }
   }
   return nullptr;
 }
@@ -205,16 +213,25 @@ Segment* huge_cache_take(std::size_t total) noexcept {
 bool huge_cache_put(Segment* segment) noexcept {
   const long delay = purge_delay_ms();
   if (delay == 0) return false;  // purge at once: unmap
+  const std::size_t bytes = segment->mapping_size;
+  if (huge_cached_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes > Config::huge_cache_bytes_max) {
+    huge_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+    return false;
+  }
   segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
-  HugeCache& cache = huge_cache_of_thread();
+  HugeCache& cache = huge_caches[huge_cache_index_of_thread()];
   {
     LockGuard guard(cache.lock);
-    if (cache.count == Config::huge_cache_capacity ||
-        cache.bytes + segment->mapping_size > Config::huge_cache_bytes_max) {
-      return false;
+    const unsigned count = cache.count.load(std::memory_order_relaxed);
+    if (count < Config::huge_cache_capacity) {
+      cache.entries[count] = segment;
+      cache.count.store(count + 1, std::memory_order_relaxed);
+      segment = nullptr;
     }
-    cache.entries[cache.count++] = segment;
-    cache.bytes += segment->mapping_size;
+  }
+  if (segment != nullptr) {  // this thread's cache is full
+    huge_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+    return false;
   }
   // It waits for its deadline where only the purge thread may reach it.
   if (delay > 0) purge_thread_note_pending();
@@ -457,12 +474,15 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
   Segment* to_unmap = nullptr;
   Segment* huge_to_unmap = nullptr;
   for (HugeCache& cache : huge_caches) {
+    if (cache.count.load(std::memory_order_relaxed) == 0) continue;
     LockGuard guard(cache.lock);
-    for (unsigned index = 0; index < cache.count;) {
+    for (unsigned index = 0; index < cache.count.load(std::memory_order_relaxed);) {
       Segment* segment = cache.entries[index];
       if (force || (segment->purge_deadline_ms != 0 && segment->purge_deadline_ms <= now_ms)) {
-        cache.entries[index] = cache.entries[--cache.count];
-        cache.bytes -= segment->mapping_size;
+        const unsigned last = cache.count.load(std::memory_order_relaxed) - 1;
+        cache.entries[index] = cache.entries[last];
+        cache.count.store(last, std::memory_order_relaxed);
+        huge_cached_bytes.fetch_sub(segment->mapping_size, std::memory_order_relaxed);
         segment->next = huge_to_unmap;
         huge_to_unmap = segment;
         continue;
@@ -528,7 +548,7 @@ bool segment_memory_was_freed(const void* address) noexcept {
   // A cached huge mapping is registered, but only its first 4 MiB region.
   for (HugeCache& cache : huge_caches) {
     if (found || !cache.lock.try_lock()) continue;
-    for (unsigned index = 0; index < cache.count && !found; ++index) {
+    for (unsigned index = 0; index < cache.count.load(std::memory_order_relaxed) && !found; ++index) {
       found = holds(cache.entries[index], cache.entries[index]->mapping_size);
     }
     cache.lock.unlock();

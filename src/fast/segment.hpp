@@ -150,9 +150,10 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcep
 /// Huge mappings whose block was freed are kept (bounded, purged after the
 /// delay) so that the next huge block reuses their resident pages instead of
 /// mapping and faulting fresh ones; each large shard's threads have a cache
-/// of their own. take: from the calling thread's cache, the smallest mapping
-/// of at least `total` bytes, else the largest (the caller grows it); when it
-/// is empty, one from another cache; null when all are. A cached mapping
+/// of their own, the bytes of all of them bounded together. take: the
+/// smallest mapping of at least `total` bytes of the calling thread's cache,
+/// else of another's, else the largest mapping of the first cache that has
+/// one (the caller grows it); null when all are empty. A cached mapping
 /// stays registered in the segment map (its block's page not in use).
 Segment* huge_cache_take(std::size_t total) noexcept;
 /// Caches a huge segment (registered still); false when the cache is full.
