@@ -77,10 +77,13 @@ struct DefaultConfig {
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
   /// Freed huge mappings kept (until the purge delay) for the next huge
-  /// block: at most this many in each large shard's cache, and this many
-  /// bytes in all the caches together.
+  /// block, in a cache per large shard: at most this many in each, and this
+  /// many bytes split among the caches of the shards in use, but at least
+  /// huge_cache_shard_bytes_min each (a one-thread program's cache keeps 64
+  /// MiB, two threads' 32 each, eight threads' 32 each, 256 MiB in all).
   static constexpr unsigned huge_cache_capacity = 16;
   static constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
+  static constexpr std::size_t huge_cache_shard_bytes_min = std::size_t{32} << 20;
   /// A thread heap's free slots start the purge thread (which makes the
   /// process multi-threaded) only once this much memory is committed: a
   /// small program idles near its start anyway, and most command-line

@@ -29,19 +29,30 @@ unsigned cache_count = 0;
 // Freed huge mappings, one cache per large shard: threads that allocate and
 // free huge blocks at once took one lock and two cache lines in turn, and on
 // 16 cores a thread's malloc+free of 8 MiB went from 170 ns alone to 15 us
-// with 16 threads (block-pairs). Their bytes are bounded all together, as
-// when there was one cache: with a bound per cache, wl-large's two threads
-// each kept their own and its peak RSS rose from 90 to 107 MB.
+// with 16 threads (block-pairs). Each cache has a byte bound of its own,
+// what one shared cache had split among the shards in use but not below
+// Config::huge_cache_shard_bytes_min: with the whole bound for each, two
+// threads of wl-large each kept their own and its peak RSS rose from 90 to
+// 107 MB; with one atomic total for all, 16 threads took 2.5 us a turn.
 struct alignas(64) HugeCache {
   Lock lock;
   /// Written under the lock; read without it to pass over an empty cache.
   std::atomic<unsigned> count{0};
+  std::size_t bytes = 0;
   Segment* entries[Config::huge_cache_capacity] = {};
 };
 constinit HugeCache huge_caches[Config::large_shard_count];
-alignas(64) constinit std::atomic<std::size_t> huge_cached_bytes{0};
 
 unsigned huge_cache_index_of_thread() noexcept { return this_thread_shard() % Config::large_shard_count; }
+
+/// The bytes one cache may keep.
+std::size_t huge_cache_bytes_bound() noexcept {
+  unsigned in_use = next_thread_shard.load(std::memory_order_relaxed);
+  if (in_use == 0) in_use = 1;
+  if (in_use > Config::large_shard_count) in_use = Config::large_shard_count;
+  const std::size_t share = Config::huge_cache_bytes_max / in_use;
+  return share > Config::huge_cache_shard_bytes_min ? share : Config::huge_cache_shard_bytes_min;
+}
 
 /// The last regions unmapped after their blocks were freed (past the
 /// header), for the misuse reports (segment_memory_was_freed); under
@@ -189,7 +200,7 @@ Segment* huge_cache_take_locked(HugeCache& cache, std::size_t total, bool must_f
   Segment* segment = cache.entries[best];
   cache.entries[best] = cache.entries[count - 1];
   cache.count.store(count - 1, std::memory_order_relaxed);
-  huge_cached_bytes.fetch_sub(segment->mapping_size, std::memory_order_relaxed);
+  cache.bytes -= segment->mapping_size;
   return segment;
 }
 }  // namespace
@@ -213,25 +224,17 @@ Segment* huge_cache_take(std::size_t total) noexcept {
 bool huge_cache_put(Segment* segment) noexcept {
   const long delay = purge_delay_ms();
   if (delay == 0) return false;  // purge at once: unmap
-  const std::size_t bytes = segment->mapping_size;
-  if (huge_cached_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes > Config::huge_cache_bytes_max) {
-    huge_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
-    return false;
-  }
   segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
   HugeCache& cache = huge_caches[huge_cache_index_of_thread()];
   {
     LockGuard guard(cache.lock);
     const unsigned count = cache.count.load(std::memory_order_relaxed);
-    if (count < Config::huge_cache_capacity) {
-      cache.entries[count] = segment;
-      cache.count.store(count + 1, std::memory_order_relaxed);
-      segment = nullptr;
+    if (count == Config::huge_cache_capacity || cache.bytes + segment->mapping_size > huge_cache_bytes_bound()) {
+      return false;
     }
-  }
-  if (segment != nullptr) {  // this thread's cache is full
-    huge_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
-    return false;
+    cache.entries[count] = segment;
+    cache.count.store(count + 1, std::memory_order_relaxed);
+    cache.bytes += segment->mapping_size;
   }
   // It waits for its deadline where only the purge thread may reach it.
   if (delay > 0) purge_thread_note_pending();
@@ -482,7 +485,7 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
         const unsigned last = cache.count.load(std::memory_order_relaxed) - 1;
         cache.entries[index] = cache.entries[last];
         cache.count.store(last, std::memory_order_relaxed);
-        huge_cached_bytes.fetch_sub(segment->mapping_size, std::memory_order_relaxed);
+        cache.bytes -= segment->mapping_size;
         segment->next = huge_to_unmap;
         huge_to_unmap = segment;
         continue;

@@ -150,7 +150,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcep
 /// Huge mappings whose block was freed are kept (bounded, purged after the
 /// delay) so that the next huge block reuses their resident pages instead of
 /// mapping and faulting fresh ones; each large shard's threads have a cache
-/// of their own, the bytes of all of them bounded together. take: the
+/// of their own, with a share of the bound (Config). take: the
 /// smallest mapping of at least `total` bytes of the calling thread's cache,
 /// else of another's, else the largest mapping of the first cache that has
 /// one (the caller grows it); null when all are empty. A cached mapping
