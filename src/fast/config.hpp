@@ -80,7 +80,8 @@ struct DefaultConfig {
   /// block, in a cache per large shard: at most this many in each, and this
   /// many bytes split among the caches of the shards in use, but at least
   /// huge_cache_shard_bytes_min each (a one-thread program's cache keeps 64
-  /// MiB, two threads' 32 each, eight threads' 32 each, 256 MiB in all).
+  /// MiB, two threads' 32 each, eight threads' 32 each, 256 MiB in all);
+  /// an empty cache takes one mapping of up to huge_cache_bytes_max.
   static constexpr unsigned huge_cache_capacity = 16;
   static constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
   static constexpr std::size_t huge_cache_shard_bytes_min = std::size_t{32} << 20;

@@ -124,6 +124,32 @@ TEST(Large, AThreadsHugeCacheKeepsAtMostItsBound) {
   fast::set_purge_delay_ms(delay);
 }
 
+// A block bigger than a cache's share (32 MiB and the header, with more
+// than two threads) is still cached when the cache is empty, so a loop of
+// such blocks does not map and fault in each one.
+TEST(Large, AHugeBlockBiggerThanItsCachesShareIsStillReused) {
+  const std::size_t size = std::size_t{32} << 20;
+  const long delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);
+  fast::segment_cache_purge(0, true);
+  for (int i = 0; i < 4; ++i) std::thread([] { fast::deallocate(fast::allocate(16, 16)); }).join();
+  std::thread([&] {
+    void* first = fast::allocate(size, 16);
+    ASSERT_NE(first, nullptr);
+    fast::deallocate(first);
+    fast::Statistics before{};
+    fast::get_statistics(&before);
+    void* second = fast::allocate(size, 16);
+    EXPECT_EQ(second, first);
+    fast::Statistics after{};
+    fast::get_statistics(&after);
+    EXPECT_EQ(after.bytes_mapped, before.bytes_mapped);
+    fast::deallocate(second);
+  }).join();
+  fast::segment_cache_purge(0, true);
+  fast::set_purge_delay_ms(delay);
+}
+
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
   // Over free slots after it; a block placed in a shorter hole (earlier
   // tests of this process leave some, and best fit fills them first)
