@@ -78,10 +78,11 @@ struct DefaultConfig {
   static constexpr unsigned segment_cache_capacity = 32;
   /// Freed huge mappings kept (until the purge delay) for the next huge
   /// block, in a cache per large shard: at most this many in each, and this
-  /// many bytes split among the caches of the shards in use, but at least
+  /// many bytes split among the shards handed out so far, but at least
   /// huge_cache_shard_bytes_min each (a one-thread program's cache keeps 64
-  /// MiB, two threads' 32 each, eight threads' 32 each, 256 MiB in all);
-  /// an empty cache takes one mapping of up to huge_cache_bytes_max.
+  /// MiB, two threads' 32 each, eight threads' 32 each). An empty cache
+  /// takes one mapping of up to huge_cache_bytes_max, so all of them keep
+  /// 8 x 64 MiB at the very most, for the purge delay.
   static constexpr unsigned huge_cache_capacity = 16;
   static constexpr std::size_t huge_cache_bytes_max = std::size_t{64} << 20;
   static constexpr std::size_t huge_cache_shard_bytes_min = std::size_t{32} << 20;

@@ -30,7 +30,8 @@ unsigned cache_count = 0;
 // free huge blocks at once took one lock and two cache lines in turn, and on
 // 16 cores a thread's malloc+free of 8 MiB went from 170 ns alone to 15 us
 // with 16 threads (block-pairs). Each cache has a byte bound of its own,
-// what one shared cache had split among the shards in use but not below
+// what one shared cache had split among the shards handed out so far (a
+// count that only grows: exited threads' shards too) but not below
 // Config::huge_cache_shard_bytes_min: with the whole bound for each, two
 // threads of wl-large each kept their own and its peak RSS rose from 90 to
 // 107 MB; with one atomic total for all, 16 threads took 2.5 us a turn.
