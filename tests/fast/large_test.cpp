@@ -66,14 +66,32 @@ TEST(Large, HugeStatisticsFollowBlocks) {
   EXPECT_EQ(after.huge_blocks, before.huge_blocks);
 }
 
+// For the tests of the huge caches: empty caches, a purge delay long enough
+// that freed mappings stay cached whatever GLOBALLOC_OPTIONS says, and both
+// put back afterwards.
+class EmptyHugeCachesKeptForTheTest {
+ public:
+  EmptyHugeCachesKeptForTheTest() noexcept : delay_(fast::purge_delay_ms()) {
+    fast::set_purge_delay_ms(60000);
+    fast::segment_cache_purge(0, true);
+  }
+  ~EmptyHugeCachesKeptForTheTest() {
+    fast::segment_cache_purge(0, true);
+    fast::set_purge_delay_ms(delay_);
+  }
+  EmptyHugeCachesKeptForTheTest(const EmptyHugeCachesKeptForTheTest&) = delete;
+  EmptyHugeCachesKeptForTheTest& operator=(const EmptyHugeCachesKeptForTheTest&) = delete;
+
+ private:
+  long delay_;
+};
+
 // Each large shard's threads cache the huge mappings they free, and a
 // thread whose own cache is empty takes another's before mapping anew: a
 // pipeline whose consumer frees the producer's huge blocks reuses them.
 TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
   const std::size_t size = std::size_t{8} << 20;
-  const long delay = fast::purge_delay_ms();
-  fast::set_purge_delay_ms(60000);  // cached, whatever GLOBALLOC_OPTIONS says
-  fast::segment_cache_purge(0, true);  // empty every cache
+  EmptyHugeCachesKeptForTheTest caches;
   void* block = nullptr;
   std::thread([&] { block = fast::allocate(size, 16); }).join();
   ASSERT_NE(block, nullptr);
@@ -96,7 +114,6 @@ TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
   fast::get_statistics(&after);
   EXPECT_EQ(after.bytes_mapped, before.bytes_mapped);
   fast::deallocate(again);
-  fast::set_purge_delay_ms(delay);
 }
 
 // A thread's cache of freed huge mappings keeps at most its share of
@@ -105,9 +122,7 @@ TEST(Large, AHugeMappingFreedByOneThreadServesAnother) {
 // and keeps at least one.
 TEST(Large, AThreadsHugeCacheKeepsAtMostItsBound) {
   const std::size_t size = std::size_t{20} << 20;
-  const long delay = fast::purge_delay_ms();
-  fast::set_purge_delay_ms(60000);
-  fast::segment_cache_purge(0, true);
+  EmptyHugeCachesKeptForTheTest caches;
   fast::Statistics before{};
   fast::get_statistics(&before);
   std::vector<void*> blocks;
@@ -120,8 +135,6 @@ TEST(Large, AThreadsHugeCacheKeepsAtMostItsBound) {
   fast::get_statistics(&after);
   EXPECT_LE(after.bytes_mapped, before.bytes_mapped + fast::Config::huge_cache_bytes_max);
   EXPECT_GE(after.bytes_mapped, before.bytes_mapped + size);
-  fast::segment_cache_purge(0, true);
-  fast::set_purge_delay_ms(delay);
 }
 
 // A block bigger than a cache's share (32 MiB and the header, with more
@@ -129,9 +142,7 @@ TEST(Large, AThreadsHugeCacheKeepsAtMostItsBound) {
 // such blocks does not map and fault in each one.
 TEST(Large, AHugeBlockBiggerThanItsCachesShareIsStillReused) {
   const std::size_t size = std::size_t{32} << 20;
-  const long delay = fast::purge_delay_ms();
-  fast::set_purge_delay_ms(60000);
-  fast::segment_cache_purge(0, true);
+  EmptyHugeCachesKeptForTheTest caches;
   for (int i = 0; i < 4; ++i) std::thread([] { fast::deallocate(fast::allocate(16, 16)); }).join();
   std::thread([&] {
     void* first = fast::allocate(size, 16);
@@ -146,8 +157,6 @@ TEST(Large, AHugeBlockBiggerThanItsCachesShareIsStillReused) {
     EXPECT_EQ(after.bytes_mapped, before.bytes_mapped);
     fast::deallocate(second);
   }).join();
-  fast::segment_cache_purge(0, true);
-  fast::set_purge_delay_ms(delay);
 }
 
 TEST(Large, LargeBlockGrowsInPlaceWithinItsSegment) {
