@@ -11,7 +11,6 @@
 #include "fast/options.hpp"
 #include "fast/misuse.hpp"
 #include "fast/stats.hpp"
-#include "fast/thread_shard.hpp"
 #include "platform/clock.hpp"
 #include "platform/os_memory.hpp"
 
@@ -80,8 +79,7 @@ void* huge_allocate_cached(std::size_t rounded, bool zero) noexcept {
     // page faults. Anything more goes back to the OS.
     if (have - total > total) {
       platform::release(reinterpret_cast<char*>(segment) + total, have - total);
-      count(&Counters::bytes_mapped, -static_cast<std::int64_t>(have - total));
-      count(&Counters::bytes_committed, -static_cast<std::int64_t>(have - total));
+      count_huge_mapping(-static_cast<std::int64_t>(have - total));
       have = total;
     }
   } else if (have < total) {
@@ -89,15 +87,13 @@ void* huge_allocate_cached(std::size_t rounded, bool zero) noexcept {
       segment_unregister(segment);  // registered while cached; it moves
       auto* moved = static_cast<Segment*>(platform::move_aligned(segment, have, total, segment_size));
       if (moved == nullptr) {
-        count(&Counters::bytes_mapped, -static_cast<std::int64_t>(have));
-        count(&Counters::bytes_committed, -static_cast<std::int64_t>(have));
+        count_huge_mapping(-static_cast<std::int64_t>(have));
         platform::release(segment, have);
         return nullptr;
       }
       segment = moved;
     }
-    count(&Counters::bytes_mapped, static_cast<std::int64_t>(total - have));
-    count(&Counters::bytes_committed, static_cast<std::int64_t>(total - have));
+    count_huge_mapping(static_cast<std::int64_t>(total - have));
     have = total;
   }
   char* start = reinterpret_cast<char*>(segment);
@@ -130,8 +126,7 @@ void* huge_allocate(std::size_t rounded, std::size_t alignment, bool zero) noexc
     char* end = start + total;
     if (base + padded > end) platform::release(end, static_cast<std::size_t>(base + padded - end));
   }
-  count(&Counters::bytes_mapped, static_cast<std::int64_t>(total));
-  count(&Counters::bytes_committed, static_cast<std::int64_t>(total));
+  count_huge_mapping(static_cast<std::int64_t>(total));
   // A huge block is its own mapping, so huge pages cannot spill over into
   // other blocks' memory; only whole 2 MiB ranges inside it get one, so a
   // block's partial end stays in small pages. wl-large: 0.28 -> 0.15 s and
@@ -263,7 +258,7 @@ void return_units(Segment* segment, unsigned first, unsigned units) noexcept {
 
 /// The calling thread's shard (thread_shard.hpp): threads with no heap, such
 /// as one that allocates only large blocks, spread over the shards as well.
-Shard& shard_of_thread() noexcept { return shards[this_thread_shard() % Config::large_shard_count]; }
+Shard& shard_of_thread() noexcept { return shards[large_shard_of_this_thread()]; }
 
 void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept {
   std::size_t rounded = 0;
@@ -392,8 +387,7 @@ std::size_t large_resize_in_place(Segment* segment, Page* page, void* block, std
   segment->mapping_size = new_total;
   segment->touched_end = new_total;
   page->block_size = rounded;
-  count(&Counters::bytes_mapped, static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
-  count(&Counters::bytes_committed, static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
+  count_huge_mapping(static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
   count(&Counters::huge_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old));
   return rounded;
 }
@@ -459,8 +453,7 @@ void* huge_reallocate(Segment* segment, Page* page, void* block, std::size_t new
   moved_page->area = reinterpret_cast<char*>(moved) + offset;
   moved_page->block_size = rounded;
   segment_register(moved);
-  count(&Counters::bytes_mapped, static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
-  count(&Counters::bytes_committed, static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
+  count_huge_mapping(static_cast<std::int64_t>(new_total) - static_cast<std::int64_t>(old_total));
   count(&Counters::huge_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(old_usable));
   return moved_page->area;
 }

@@ -44,10 +44,12 @@ struct alignas(64) HugeCache {
 };
 constinit HugeCache huge_caches[Config::large_shard_count];
 
-unsigned huge_cache_index_of_thread() noexcept { return this_thread_shard() % Config::large_shard_count; }
-
-/// The bytes one cache may keep.
-std::size_t huge_cache_bytes_bound() noexcept {
+/// The bytes `cache` may keep: an empty cache takes a mapping of up to the
+/// whole bound (with only its share, a loop of 32 MiB blocks, 32 MiB and the
+/// header, in a program of two threads mapped and faulted in each one: 16
+/// cores, 109 us a turn against 0.2); else its share.
+std::size_t huge_cache_bytes_bound(const HugeCache& cache) noexcept {
+  if (cache.count.load(std::memory_order_relaxed) == 0) return Config::huge_cache_bytes_max;
   unsigned in_use = next_thread_shard.load(std::memory_order_relaxed);
   if (in_use == 0) in_use = 1;
   if (in_use > Config::large_shard_count) in_use = Config::large_shard_count;
@@ -210,7 +212,7 @@ Segment* huge_cache_take(std::size_t total) noexcept {
   // A mapping that fits, from this thread's cache, else from another's (a
   // thread may free what another allocates); only then one to grow. Each
   // cache is looked at in that order, starting with this thread's.
-  const unsigned own = huge_cache_index_of_thread();
+  const unsigned own = large_shard_of_this_thread();
   for (const bool must_fit : {true, false}) {
     for (unsigned step = 0; step < Config::large_shard_count; ++step) {
       HugeCache& cache = huge_caches[(own + step) % Config::large_shard_count];
@@ -226,16 +228,13 @@ bool huge_cache_put(Segment* segment) noexcept {
   const long delay = purge_delay_ms();
   if (delay == 0) return false;  // purge at once: unmap
   segment->purge_deadline_ms = delay > 0 ? platform::monotonic_milliseconds() + static_cast<std::uint64_t>(delay) : 0;
-  HugeCache& cache = huge_caches[huge_cache_index_of_thread()];
+  HugeCache& cache = huge_caches[large_shard_of_this_thread()];
   {
     LockGuard guard(cache.lock);
     const unsigned count = cache.count.load(std::memory_order_relaxed);
-    // An empty cache takes a mapping of up to the whole bound: with only
-    // its share, a loop of 32 MiB blocks (32 MiB and the header) in a
-    // program of two threads mapped and faulted in each one (16 cores:
-    // 109 us a turn, against 0.2).
-    const std::size_t bound = count == 0 ? Config::huge_cache_bytes_max : huge_cache_bytes_bound();
-    if (count == Config::huge_cache_capacity || cache.bytes + segment->mapping_size > bound) return false;
+    if (count == Config::huge_cache_capacity || cache.bytes + segment->mapping_size > huge_cache_bytes_bound(cache)) {
+      return false;
+    }
     cache.entries[count] = segment;
     cache.count.store(count + 1, std::memory_order_relaxed);
     cache.bytes += segment->mapping_size;
@@ -269,8 +268,7 @@ void segment_release(Segment* segment) noexcept {
       return;
     }
     segment_unregister(segment);
-    count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
-    count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    count_huge_mapping(-static_cast<std::int64_t>(segment->mapping_size));
     unmap_freed(segment, segment->mapping_size);
     return;
   }
@@ -525,8 +523,7 @@ bool segment_cache_purge(std::uint64_t now_ms, bool force) noexcept {
     Segment* segment = huge_to_unmap;
     huge_to_unmap = segment->next;
     segment_unregister(segment);
-    count(&Counters::bytes_mapped, -static_cast<std::int64_t>(segment->mapping_size));
-    count(&Counters::bytes_committed, -static_cast<std::int64_t>(segment->mapping_size));
+    count_huge_mapping(-static_cast<std::int64_t>(segment->mapping_size));
     unmap_freed(segment, segment->mapping_size);
   }
   while (to_unmap != nullptr) {

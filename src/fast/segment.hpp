@@ -19,6 +19,7 @@
 
 #include "fast/config.hpp"
 #include "fast/page.hpp"
+#include "fast/thread_shard.hpp"
 
 namespace globalloc::fast {
 
@@ -146,6 +147,10 @@ inline void segment_list_remove(Segment*& head, Segment* segment) noexcept {
 /// cache prefers the first segment whose resident part already covers them
 /// (no page faults), else the most resident one (with 0: the most resident).
 Segment* segment_acquire(SegmentKind kind, std::size_t want_touched = 0) noexcept;
+
+/// The large shard of the calling thread (thread_shard.hpp): which large
+/// segments (large.cpp) and which cache of freed huge mappings it uses.
+inline unsigned large_shard_of_this_thread() noexcept { return this_thread_shard() % Config::large_shard_count; }
 
 /// Huge mappings whose block was freed are kept (bounded, purged after the
 /// delay) so that the next huge block reuses their resident pages instead of

@@ -93,6 +93,12 @@ inline Counters& counters_of_this_thread() noexcept { return counter_shards[thre
 inline void count(std::atomic<std::int64_t> Counters::*field, std::int64_t delta) noexcept {
   (counters_of_this_thread().*field).fetch_add(delta, std::memory_order_relaxed);
 }
+/// A huge mapping's bytes: mapped and committed alike (its pages are the
+/// block's, or resident in a cache of freed mappings).
+inline void count_huge_mapping(std::int64_t delta) noexcept {
+  count(&Counters::bytes_mapped, delta);
+  count(&Counters::bytes_committed, delta);
+}
 inline void count_class_pages(unsigned size_class, std::int64_t delta) noexcept {
   counters_of_this_thread().class_pages[size_class].fetch_add(delta, std::memory_order_relaxed);
 }
