@@ -296,8 +296,9 @@ bool release_page(ThreadHeap* heap, Page* page) noexcept {
   add_owned(heap->page_count, std::int64_t{-1});
   Segment* segment = segment_of(page);
   Segment*& head = heap->segments;
-  const bool was_full = segment->free_pages == 0;
   OwnSlotsGuard guard(heap);
+  // Under the lock: the purge thread may return a cached span of this segment.
+  const bool was_full = segment->free_pages == 0;
   segment_return_page(segment, page);
   if (segment->used_pages == 0 && !(head == segment && segment->next == nullptr)) {
     segment_list_remove(head, segment);
@@ -453,10 +454,14 @@ Page* take_span_of_new_segment(ThreadHeap* heap, unsigned slots, std::size_t wan
   return page;
 }
 
+void evict_cached_span(ThreadHeap* heap) noexcept;  // below, with the large blocks
+
 /// Adds a page for `size_class` to the heap: free slots of one of its
 /// segments, or of an adopted segment, or of a new one. False when out of memory.
 bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
+  // Resident slots before untouched ones: a freed large block's too.
+  evict_cached_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   if (page == nullptr) {
@@ -533,11 +538,114 @@ void maybe_retire_idle_current_pages(ThreadHeap* heap) noexcept {
 /// the shared large segments, which can also grow them in place.
 constexpr unsigned heap_large_slots_max = 32;
 
-/// The owner frees a large block of its slots (local free or delayed remote free).
+/// Sets up the descriptor of a span (new or cached) for one large block at `block`.
+void set_up_large_page(ThreadHeap* heap, Page* page, char* block, std::size_t rounded) noexcept {
+  // The usable size is what usable_size_for predicts for large blocks (whole
+  // OS pages), not the whole span.
+  const std::size_t usable = rounded;
+  // One block, always "full": a local free takes the slow path, and a remote
+  // free reaches the owner through its delayed list (the notify bit is set).
+  page->free = page->sentinel();
+  page->local_free = page->sentinel();
+  page->key = page_key(page);
+  page->area = block;
+  page->block_size = usable;
+  page->divisor_magic = UINT64_MAX / usable + 1;
+  page->used = 1;
+  page->allocated = 1;
+  page->published_allocated = 1;
+  page->published_used = 0;
+  page->capacity.store(1, std::memory_order_relaxed);
+  page->reserved = 1;
+  page->size_class = large_page_class;
+  page->sampled_blocks.store(0, std::memory_order_relaxed);
+  page->quiet_checks = 0;
+  page->remote.store(remote_notify_bit, std::memory_order_relaxed);
+  page->in_use = true;
+  page->in_full = true;
+  page->owner.store(heap, std::memory_order_release);
+  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | owner_tag_full, std::memory_order_relaxed);
+  add_owned(heap->page_count, std::int64_t{1});
+  queue_push_back(heap->full, page);
+  count(&Counters::large_blocks, 1);
+  count(&Counters::large_bytes, static_cast<std::int64_t>(usable));
+}
+
+/// Sets up a span taken from cached_large for its next block: what its
+/// last block's free or a different size changed (the rest is as
+/// set_up_large_page left it).
+void reuse_cached_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexcept {
+  if (page->block_size != rounded) {
+    count(&Counters::large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(page->block_size));
+    page->block_size = rounded;
+    page->divisor_magic = UINT64_MAX / rounded + 1;
+  }
+  page->used = 1;
+  page->sampled_blocks.store(0, std::memory_order_relaxed);
+  page->remote.store(remote_notify_bit, std::memory_order_relaxed);  // a remote free of the last one cleared it
+  page->quiet_checks = 0;
+  page->in_use = true;
+  page->in_full = true;
+  add_owned(heap->page_count, std::int64_t{1});
+  queue_push_back(heap->full, page);
+}
+
+/// A cached span serves a request of `slots` slots when at most a quarter
+/// of it would go unused.
+bool cached_span_fits(const Page* page, unsigned slots) noexcept {
+  return page->span_slots >= slots && page->span_slots - slots <= slots / 4;
+}
+
+/// The owner gives a span it took from cached_large back to its segment.
+void release_cached_span(ThreadHeap* heap, Page* page) noexcept {
+  add_owned(heap->page_count, std::int64_t{1});  // release_page counts it off again
+  release_page(heap, page);
+}
+
+/// The owner frees a large block of its slots (local free or delayed remote
+/// free): its span waits in cached_large, in place of the one there before.
 void free_large_page(ThreadHeap* heap, Page* page) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (!page->in_use) [[unlikely]] report_double_free(page->area, "free");  // it waits in the cache
+  }
   page->used = 0;
   queue_remove(heap->full, page);
-  release_page(heap, page);
+  if (purge_delay_ms() == 0) {  // free memory goes back at once: nothing waits in a cache
+    release_page(heap, page);
+    return;
+  }
+  page->in_use = false;  // from here a second free of the block is a double free
+  add_owned(heap->page_count, std::int64_t{-1});
+  // Only the owner stores a span, so an empty cache stays empty until this
+  // store; the purge thread only ever empties it.
+  heap->cached_large_bytes.store(page->block_size, std::memory_order_relaxed);
+  add_owned(heap->cached_large_puts, std::uint32_t{1});
+  if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) {
+    heap->cached_large.store(page, std::memory_order_release);
+    // The purge thread looks at the caches while it runs; one waiting for
+    // news is told (a plain look first: this is every large free's path).
+    if (purge_thread_asleep()) [[unlikely]] purge_thread_note_slots_freed();
+    return;
+  }
+  if (Page* previous = heap->cached_large.exchange(page, std::memory_order_acq_rel)) {
+    release_cached_span(heap, previous);
+  }
+}
+
+/// The cached span when it fits `slots` slots, taken; null otherwise.
+Page* take_cached_span(ThreadHeap* heap, unsigned slots) noexcept {
+  Page* page = heap->cached_large.load(std::memory_order_relaxed);
+  if (page == nullptr || !cached_span_fits(page, slots)) return nullptr;
+  // The purge thread may take it at the same moment: the exchange decides.
+  if (heap->cached_large.exchange(nullptr, std::memory_order_acquire) != page) return nullptr;
+  return page;
+}
+
+/// The owner's cached span back to its segment (thread exit, purge, a
+/// request it does not fit, a new page, or a span left there since the last look).
+void evict_cached_span(ThreadHeap* heap) noexcept {
+  if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return;
+  if (Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire)) release_cached_span(heap, page);
 }
 
 // ---- heap life cycle ------------------------------------------------------------
@@ -722,7 +830,10 @@ void free_slow(Page* page, void* pointer) noexcept {
     if constexpr (Config::mitigations.detect_double_free) report_double_free(pointer, "free");
     return;
   }
-  if (!page->in_use || !page_has_carved_block_at(page, address)) {
+  // A large block's page holds that one block, and its state says whether it is live.
+  const bool large = page->size_class == large_page_class;
+  if (!page->in_use || (large ? address != reinterpret_cast<std::uintptr_t>(page->area)
+                              : !page_has_carved_block_at(page, address))) {
     if constexpr (Config::mitigations.detect_invalid_free) report_invalid_free(pointer, "free");
     return;
   }
@@ -742,7 +853,7 @@ void free_slow(Page* page, void* pointer) noexcept {
     page->owner_tag.store(tag, std::memory_order_relaxed);
   }
   if constexpr (Config::mitigations.detect_double_free) {
-    if (page_block_is_free(page, block)) report_double_free(pointer, "free");
+    if (!large && page_block_is_free(page, block)) report_double_free(pointer, "free");
   }
   heap_free_local(heap, page, block);
 }
@@ -759,6 +870,14 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (heap == nullptr) return nullptr;
   }
   take_back_frees_and_maybe_purge(heap);
+  if (Page* page = take_cached_span(heap, slots)) {
+    reuse_cached_span(heap, page, rounded);
+    if (zero) std::memset(page->area, 0, size);  // it was in use
+    return page->area;
+  }
+  // One that does not fit goes back first: its slots are resident, and the
+  // search below prefers them to untouched ones.
+  evict_cached_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
@@ -771,35 +890,7 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   }
   Segment* segment = segment_of(page);
   char* block = reinterpret_cast<char*>(segment) + (std::size_t{choice.first} << Config::small_page_shift);
-  // The usable size is what usable_size_for predicts for large blocks (whole
-  // OS pages), not the whole span.
-  const std::size_t usable = rounded;
-  // One block, always "full": a local free takes the slow path, and a remote
-  // free reaches the owner through its delayed list (the notify bit is set).
-  page->free = page->sentinel();
-  page->local_free = page->sentinel();
-  page->key = page_key(page);
-  page->area = block;
-  page->block_size = usable;
-  page->divisor_magic = UINT64_MAX / usable + 1;
-  page->used = 1;
-  page->allocated = 1;
-  page->published_allocated = 1;
-  page->published_used = 0;
-  page->capacity.store(1, std::memory_order_relaxed);
-  page->reserved = 1;
-  page->size_class = large_page_class;
-  page->sampled_blocks.store(0, std::memory_order_relaxed);
-  page->quiet_checks = 0;
-  page->remote.store(remote_notify_bit, std::memory_order_relaxed);
-  page->in_use = true;
-  page->in_full = true;
-  page->owner.store(heap, std::memory_order_release);
-  page->owner_tag.store(reinterpret_cast<std::uintptr_t>(heap) | owner_tag_full, std::memory_order_relaxed);
-  add_owned(heap->page_count, std::int64_t{1});
-  queue_push_back(heap->full, page);
-  count(&Counters::large_blocks, 1);
-  count(&Counters::large_bytes, static_cast<std::int64_t>(usable));
+  set_up_large_page(heap, page, block, rounded);
   // Slots that were never touched (or were purged) read as zeros already.
   if (zero && choice.clean < slots) std::memset(block, 0, size);
   return block;
@@ -865,6 +956,17 @@ void heap_sum_class_counts(std::uint64_t* requests, std::int64_t* live) noexcept
   }
 }
 
+void heap_sum_cached_large(std::int64_t* blocks, std::int64_t* bytes) noexcept {
+  *blocks = 0;
+  *bytes = 0;
+  LockGuard guard(pool_lock);
+  for (ThreadHeap* heap = all_heaps; heap != nullptr; heap = heap->all_next) {
+    if (!heap->in_use || heap->cached_large.load(std::memory_order_acquire) == nullptr) continue;
+    *blocks += 1;
+    *bytes += static_cast<std::int64_t>(heap->cached_large_bytes.load(std::memory_order_relaxed));
+  }
+}
+
 std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept {
   std::size_t found = 0;
   LockGuard guard(pool_lock);
@@ -903,6 +1005,7 @@ void heap_release_thread(bool note_exit) noexcept {
     purge_thread_start_if_wanted(true);
   }
   heap_close_delayed(heap);
+  evict_cached_span(heap);
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     PageQueue& queue = heap->queues[size_class];
     if (heap->current[size_class] != &empty_page) unset_current(heap, heap->current[size_class]);
@@ -961,6 +1064,13 @@ void heap_release_thread(bool note_exit) noexcept {
 }
 
 // ---- purge -------------------------------------------------------------------------
+
+void heap_look_at_cached_span(ThreadHeap* heap) noexcept {
+  if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return;
+  const std::uint32_t puts = heap->cached_large_puts.load(std::memory_order_relaxed);
+  if (puts == heap->cached_large_puts_at_check) evict_cached_span(heap);
+  heap->cached_large_puts_at_check = puts;
+}
 
 /// Abandoned segments one purge check adopts at most: the check runs on an
 /// allocation slow path.
@@ -1053,6 +1163,7 @@ void heap_purge_all() noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap != &empty_heap) {
     heap_process_delayed(heap);
+    evict_cached_span(heap);
     // Collect every queued page; return the empty ones, the current included.
     for (unsigned size_class = 0; size_class < class_count; ++size_class) {
       PageQueue& queue = heap->queues[size_class];
@@ -1082,6 +1193,37 @@ void heap_purge_all() noexcept {
   segment_cache_purge(0, true);
 }
 
+namespace {
+
+/// The purge thread's look at a live heap's cached span (its slot lock
+/// held): one that was there at the last look, with no large block freed
+/// since, goes back to its segment, whose free slots the walk then purges
+/// like any others once the heap is quiet. The segment stays on the heap's
+/// list even when empty (the owner releases segments). True while the
+/// owner keeps freeing large blocks into the cache.
+bool take_idle_cached_span(ThreadHeap* heap) noexcept {
+  if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return false;
+  const std::uint32_t puts = heap->cached_large_puts.load(std::memory_order_relaxed);
+  if (puts != heap->cached_large_puts_seen) {
+    heap->cached_large_puts_seen = puts;
+    return true;
+  }
+  Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire);
+  if (page == nullptr) return false;  // the owner took it meanwhile
+  Segment* segment = segment_of(page);
+  const bool was_full = segment->free_pages == 0;
+  segment_return_page(segment, page);
+  // Segments with free slots come first in the list (find_span stops at
+  // the first full one).
+  if (was_full && heap->segments != segment) {
+    segment_list_remove(heap->segments, segment);
+    segment_list_push_front(heap->segments, segment);
+  }
+  return false;
+}
+
+}  // namespace
+
 HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noexcept {
   bool changed = false;
   bool waits = false;
@@ -1107,6 +1249,7 @@ HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noex
         continue;
       }
     }
+    if (take_idle_cached_span(heap)) changed = true;
     bool quiet = false;
     if (heap->slot_changes != heap->slot_changes_seen) {
       heap->slot_changes_seen = heap->slot_changes;

@@ -53,7 +53,13 @@ std::int64_t class_pages_total(unsigned size_class) noexcept {
 
 void get_statistics(Statistics* out) noexcept {
   if (out == nullptr) return;
+  std::int64_t cached_blocks = 0;
+  std::int64_t cached_bytes = 0;
+  heap_sum_cached_large(&cached_blocks, &cached_bytes);
   for (const CounterField& entry : counter_fields) out->*entry.field = read(counter_total(entry.counter));
+  // Freed large blocks that threads keep for their next one (heap.hpp, cached_large).
+  out->large_blocks = read(static_cast<std::int64_t>(out->large_blocks) - cached_blocks);
+  out->large_bytes = read(static_cast<std::int64_t>(out->large_bytes) - cached_bytes);
   out->small_pages_in_use = 0;
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     out->class_pages[size_class] = read(class_pages_total(size_class));

@@ -8,6 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include "fast/heap.hpp"
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
 #include "fast/stats.hpp"
@@ -196,6 +199,93 @@ TEST(Large, BlocksShareASegmentAndReuseResidentUnits) {
   for (std::size_t i = 0; i < 150 * 1024; i += 97) ASSERT_EQ(again[i], 0) << i;
   fast::deallocate(again);
   fast::deallocate(second);
+}
+
+namespace {
+/// The large blocks and their bytes in a statistics snapshot.
+std::pair<std::uint64_t, std::uint64_t> large_counts() {
+  fast::Statistics statistics{};
+  fast::get_statistics(&statistics);
+  return {statistics.large_blocks, statistics.large_bytes};
+}
+
+/// A slot of a thread's heap segment is free (not a block's, not cached).
+bool slot_is_free(void* block) {
+  fast::Segment* segment = fast::segment_lookup(block);
+  const auto slot = static_cast<unsigned>(fast::segment_page_of(segment, block) - segment->pages);
+  return (segment->free_pages >> slot & 1) != 0;
+}
+}  // namespace
+
+TEST(Large, AThreadKeepsItsLastFreedLargeBlockForItsNextOneOfAboutItsSize) {
+  // A long delay, so that no purge check looks at the cache meanwhile.
+  const long saved_delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);
+  std::thread([] {
+    const auto before = large_counts();
+    auto* first = static_cast<unsigned char*>(fast::allocate(256 * 1024, 16));
+    ASSERT_NE(first, nullptr);
+    std::memset(first, 0x5A, 256 * 1024);
+    EXPECT_EQ(large_counts().first, before.first + 1);
+    fast::deallocate(first);
+    // Freed as far as anyone can tell, though its span waits for the next block.
+    EXPECT_EQ(large_counts(), before);
+    EXPECT_FALSE(slot_is_free(first));
+    // At most a quarter smaller: the same span, cleared for calloc.
+    auto* again = static_cast<unsigned char*>(fast::allocate_zeroed(200 * 1024, 16));
+    EXPECT_EQ(again, first);
+    for (std::size_t i = 0; i < 200 * 1024; i += 61) ASSERT_EQ(again[i], 0) << i;
+    EXPECT_EQ(fast::usable_size(again), fast::usable_size_for(200 * 1024, 16));
+    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(again)));
+    fast::deallocate(again);
+    EXPECT_EQ(large_counts(), before);
+    // Half its size: the span goes back to its segment, and the smaller
+    // block takes its resident slots.
+    void* half = fast::allocate(128 * 1024, 16);
+    EXPECT_EQ(half, first);
+    EXPECT_TRUE(slot_is_free(first + 128 * 1024));
+    fast::deallocate(half);
+    // A new small page takes the kept span's slots too (resident ones first).
+    std::vector<void*> blocks;
+    bool reused = false;
+    for (int i = 0; i < 64 && !reused; ++i) {
+      blocks.push_back(fast::allocate(20000, 16));
+      reused = blocks.back() == static_cast<void*>(first);
+    }
+    EXPECT_TRUE(reused);
+    for (void* block : blocks) fast::deallocate(block);
+    EXPECT_EQ(large_counts(), before);
+  }).join();
+  fast::set_purge_delay_ms(saved_delay);
+}
+
+TEST(Large, AKeptLargeBlockGoesBackToItsSegmentAtTheSecondLookWithNoFreeBetween) {
+  // The purge checks (the thread's own, every quarter delay, and the purge
+  // thread's) look at the kept span: the first look after a free leaves it
+  // (the thread may be about to allocate again), a look with no large block
+  // freed since the one before returns its slots. Looks are made here
+  // directly; the long delay keeps the thread's own checks out of the way.
+  const long saved_delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);
+  std::thread([] {
+    auto* block = static_cast<unsigned char*>(fast::allocate(512 * 1024, 16));
+    ASSERT_NE(block, nullptr);
+    fast::ThreadHeap* heap = fast::thread_heap;
+    std::memset(block, 1, 512 * 1024);
+    fast::deallocate(block);
+    EXPECT_EQ(heap->cached_large.load(), fast::segment_page_of(fast::segment_lookup(block), block));
+    fast::heap_look_at_cached_span(heap);
+    EXPECT_FALSE(slot_is_free(block));
+    void* again = fast::allocate(512 * 1024, 16);
+    EXPECT_EQ(again, static_cast<void*>(block));
+    fast::deallocate(again);
+    fast::heap_look_at_cached_span(heap);  // freed again since the last look
+    EXPECT_FALSE(slot_is_free(block));
+    fast::heap_look_at_cached_span(heap);
+    EXPECT_TRUE(slot_is_free(block));
+    EXPECT_EQ(heap->cached_large.load(), nullptr);
+  }).join();
+  fast::set_purge_delay_ms(saved_delay);
 }
 
 TEST(Large, AlignedLargeBlocksStartOnTheirAlignment) {

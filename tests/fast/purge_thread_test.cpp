@@ -337,6 +337,55 @@ TEST(PurgeThread, WithoutItALiveThreadKeepsTheMemory) {
   EXPECT_EQ(run_child(false, Freer::live_thread), kStayedHigh);
 }
 
+namespace {
+/// In a child: the main thread frees 40 MB of medium blocks but one in a
+/// hundred (which starts the purge thread, when enabled, for its heap's
+/// free slots), then frees a 1.5 MiB block (a span of its heap's slots,
+/// which the heap keeps for its next large block) and makes no allocator
+/// call for half a second (ten delays). Exit code: kShrank when the block's
+/// OS pages are no longer resident (mincore), kStayedHigh when more than a
+/// tenth are, plus kThreadRunning if the purge thread runs.
+int kept_large_block_child(bool purge_thread) {
+  const pid_t child = fork();
+  if (child == 0) {
+    fast::set_purge_delay_ms(50);
+    fast::set_purge_thread_enabled(purge_thread);
+    std::vector<void*> medium;
+    for (int i = 0; i < 2000; ++i) {
+      medium.push_back(fast::allocate(20000, 16));
+      std::memset(medium.back(), 1, 20000);
+    }
+    for (std::size_t i = 0; i < medium.size(); ++i) {
+      if (i % 100 != 0) fast::deallocate(medium[i]);
+    }
+    constexpr std::size_t size = std::size_t{3} << 19;
+    void* block = fast::allocate(size, 16);
+    std::memset(block, 3, size);
+    fast::deallocate(block);
+    usleep(500 * 1000);
+    const std::size_t os_page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> map(size / os_page);
+    std::size_t resident = 0;
+    if (mincore(block, size, map.data()) == 0) {
+      for (unsigned char entry : map) resident += entry & 1;
+    }
+    const bool shrank = resident * 10 < map.size();
+    _exit((shrank ? kShrank : kStayedHigh) + (fast::purge_thread_running() ? kThreadRunning : 0));
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST(PurgeThread, ALargeBlockALiveThreadKeptForReuseGoesBackWhenTheThreadIdles) {
+  EXPECT_EQ(kept_large_block_child(true), kShrank + kThreadRunning);
+}
+
+TEST(PurgeThread, WithoutItTheKeptLargeBlockStays) {
+  EXPECT_EQ(kept_large_block_child(false), kStayedHigh);
+}
+
 TEST(PurgeThread, AnIdleProcessWithNothingToPurgeCostsNoWakeUpsAndNewsWakesTheThread) {
   // Once everything went back, the thread waits for news instead of
   // looking once a second; a live thread's frees and frees into an exited
@@ -386,12 +435,29 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
       }).join();
     }
   };
+  // One large block freed and allocated again in a loop: its span waits in
+  // the heap's cache between the two, and the pauses let the purge thread
+  // find the cache untaken and take the span back, at times just as the
+  // owner takes it.
+  auto cached_span = [&damaged] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    for (unsigned turn = 0; std::chrono::steady_clock::now() < until; ++turn) {
+      const std::size_t size = 300000 + (turn % 3) * 4096;
+      auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
+      std::memset(block, static_cast<int>(turn & 0xff), size);
+      if (block[0] != (turn & 0xff) || block[size - 1] != (turn & 0xff)) damaged.fetch_add(1);
+      fast::deallocate(block);
+      if (turn % 64 == 0) usleep((turn / 64) % 4 * 1000);
+    }
+  };
   std::thread first(churn, 1u);
   std::thread second(churn, 2u);
   std::thread third(short_lived);
+  std::thread fourth(cached_span);
   first.join();
   second.join();
   third.join();
+  fourth.join();
   _exit((damaged.load() == 0 ? 0 : kDamaged) + (fast::purge_thread_running() ? 0 : kNotStarted));
 }
 }  // namespace
@@ -399,7 +465,8 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
 TEST(PurgeThread, PurgesLiveHeapsWhileTheirThreadsTakeAndReturnPages) {
   // With a 1 ms delay the thread looks at the live heaps every millisecond
   // while two threads keep taking and returning medium pages and large
-  // blocks of their slots, and short-lived threads start, allocate and
+  // blocks of their slots, a third frees and takes back one large block
+  // (the span its heap caches), and short-lived threads start, allocate and
   // exit (their heaps go back to the pool and are rebuilt for the next):
   // the slot locks are what keeps them apart (ThreadSanitizer sees any
   // access left outside them), and every block keeps its contents.

@@ -205,8 +205,9 @@ TEST(SegmentDeathTest, MetadataGuardStopsAnUnderflowIntoTheHeader) {
 
 TEST(Segment, LargeBlocksAndPagesShareAThreadsSlots) {
   // A large block up to 2 MiB is a span of the thread's own slots: when it
-  // is freed, small pages reuse those slots, and a block freed by another
-  // thread goes back through the owner.
+  // is freed, the thread keeps the span for its next large block, and small
+  // pages reuse those slots when they need new ones; a block freed by
+  // another thread goes back through the owner.
   std::thread([] {
     char* large = static_cast<char*>(fast::allocate(300000, 16));
     ASSERT_NE(large, nullptr);
@@ -225,8 +226,8 @@ TEST(Segment, LargeBlocksAndPagesShareAThreadsSlots) {
     std::memset(large, 8, 600000);
     const unsigned first_slot = static_cast<unsigned>(page - segment->pages);
     fast::deallocate(large);
-    EXPECT_NE(segment->free_pages >> first_slot & 1, 0u);
-    // Its slots are resident and free: small pages take them before untouched ones.
+    EXPECT_EQ(segment->free_pages >> first_slot & 1, 0u);  // kept for the next large block
+    // Its slots are resident: a new small page takes them before untouched ones.
     std::vector<void*> blocks;
     bool reused = false;
     for (int i = 0; i < 4000 && !reused; ++i) {

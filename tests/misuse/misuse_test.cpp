@@ -165,6 +165,43 @@ TEST(MisuseDeathTest, DoubleFreeOfABlockWhoseMemoryWentBack) {
   }
 }
 
+TEST(MisuseDeathTest, DoubleFreeOfALargeBlockItsThreadKeepsForTheNextOne) {
+  // A freed large block of up to 2 MiB waits in its thread's heap for the
+  // next large block (the fast allocator): a second free, by the same
+  // thread or another, is still a double free, and so is one after the
+  // block's span served another block and was freed again.
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(256 * 1024);
+        std::memset(block, 1, 256 * 1024);
+        free_opaque(block);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(256 * 1024);
+        std::memset(block, 1, 256 * 1024);
+        free_opaque(block);
+        std::thread([block] { free_opaque(block); }).join();
+      },
+      message("double free of", "free"));
+#ifndef GLOBALLOC_MISUSE_HARDENED
+  // (The hardened allocator's large blocks are guarded mappings of their
+  // own, and it names a free of one that another block replaced since a
+  // free of an invalid pointer.)
+  EXPECT_DEATH(
+      {
+        void* block = std::malloc(256 * 1024);
+        free_opaque(block);
+        void* again = std::malloc(250 * 1024);
+        free_opaque(again);
+        free_opaque(block);
+      },
+      message("double free of", "free"));
+#endif
+}
+
 #ifdef GLOBALLOC_MISUSE_HARDENED
 
 TEST(MisuseDeathTest, DoubleFreeOfALargeBlock) {
