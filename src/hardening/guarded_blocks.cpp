@@ -93,9 +93,10 @@ void remove_locked(Entry* entry) noexcept {
   --registry.live;
 }
 
-// The last blocks whose regions were unmapped after their free (too large
-// for the cache, or pushed out of it): a second free of one finds no
-// registry entry and would read as a foreign pointer. Each is noted as the
+// The last freed blocks that are no longer registered: their regions were
+// unmapped (too large for the cache, or pushed out of it), or serve a block
+// that starts elsewhere. A second free of one finds no registry entry and
+// would read as a foreign pointer. Each is noted as the
 // one-byte range of its start (the pointer a free passes); the lock is held.
 constinit fast::RecentRanges<256> unmapped;
 
@@ -217,8 +218,15 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
     if (candidate.region_size < region_size || candidate.region_size - region_size > 3 * region_size) continue;
     const CachedRegion taken = take_locked(i);
     char* block = block_in_region(taken.region, taken.region_size, size, align);
-    Entry* old_entry = find(taken.block);
-    if (old_entry != nullptr) remove_locked(old_entry);
+    // The freed block's pointer stays stale when the new block starts
+    // elsewhere in the region: a free of it is a double free, not a foreign pointer.
+    if (Entry* old_entry = find(taken.block)) {
+      if (taken.block == block) {
+        remove_locked(old_entry);
+      } else {
+        unregister_freed_locked(old_entry);
+      }
+    }
     const bool registered = insert_locked(block, taken.region, taken.region_size);
     registry.unlock();
     // Nobody may have written into the freed block while it waited.

@@ -33,9 +33,10 @@ void* guarded_map(std::size_t before, std::size_t size, std::size_t align, bool*
 /// mapped (live, or freed and waiting in the cache).
 bool guarded_is_registered(const void* block) noexcept;
 
-/// True when `block` is one of the last 256 guarded blocks whose regions
-/// were unmapped after their free (no longer registered): a pointer to one
-/// is stale, not foreign. For the misuse reports.
+/// True when `block` is one of the last 256 guarded blocks that are no
+/// longer registered after their free (their regions were unmapped, or
+/// serve a block at another address): a pointer to one is stale, not
+/// foreign. For the misuse reports.
 bool guarded_was_unmapped(const void* block) noexcept;
 
 /// A guarded block was freed (and filled): its region goes to the cache, or
