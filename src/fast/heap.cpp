@@ -454,14 +454,14 @@ Page* take_span_of_new_segment(ThreadHeap* heap, unsigned slots, std::size_t wan
   return page;
 }
 
-void evict_cached_span(ThreadHeap* heap) noexcept;  // below, with the large blocks
+void evict_cached_heap_span(ThreadHeap* heap) noexcept;  // below, with the large blocks
 
 /// Adds a page for `size_class` to the heap: free slots of one of its
 /// segments, or of an adopted segment, or of a new one. False when out of memory.
 bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
   // Resident slots before untouched ones: a freed large block's too.
-  evict_cached_span(heap);
+  evict_cached_heap_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   if (page == nullptr) {
@@ -590,33 +590,32 @@ void reuse_cached_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexce
   queue_push_back(heap->full, page);
 }
 
+/// Whether a kept block is a span of the heap's slots (the other kind is a
+/// run of units of a shared large segment, whose descriptors have class 0).
+bool is_heap_span(const Page* page) noexcept { return page->size_class == large_page_class; }
+
 /// A cached span serves a request of `slots` slots when at most a quarter
 /// of it would go unused.
 bool cached_span_fits(const Page* page, unsigned slots) noexcept {
-  return page->span_slots >= slots && page->span_slots - slots <= slots / 4;
+  return is_heap_span(page) && page->span_slots >= slots && page->span_slots - slots <= slots / 4;
 }
 
-/// The owner gives a span it took from cached_large back to its segment.
+/// The owner gives a block it took from cached_large back: a span to its
+/// segment, a run to its large segment.
 void release_cached_span(ThreadHeap* heap, Page* page) noexcept {
+  if (!is_heap_span(page)) {
+    large_return_run(segment_of(page), page);
+    return;
+  }
   add_owned(heap->page_count, std::int64_t{1});  // release_page counts it off again
   release_page(heap, page);
 }
 
-/// The owner frees a large block of its slots (local free or delayed remote
-/// free): its span waits in cached_large, in place of the one there before.
-void free_large_page(ThreadHeap* heap, Page* page) noexcept {
-  if constexpr (Config::mitigations.detect_double_free) {
-    if (!page->in_use) [[unlikely]] report_double_free(page->area, "free");  // it waits in the cache
-  }
-  page->used = 0;
-  queue_remove(heap->full, page);
-  if (purge_delay_ms() == 0) {  // free memory goes back at once: nothing waits in a cache
-    release_page(heap, page);
-    return;
-  }
+/// Puts a freed large block's page in cached_large, in place of the one
+/// there before (which goes back).
+void keep_in_cache(ThreadHeap* heap, Page* page) noexcept {
   page->in_use = false;  // from here a second free of the block is a double free
-  add_owned(heap->page_count, std::int64_t{-1});
-  // Only the owner stores a span, so an empty cache stays empty until this
+  // Only the owner stores a block, so an empty cache stays empty until this
   // store; the purge thread only ever empties it.
   heap->cached_large_bytes.store(page->block_size, std::memory_order_relaxed);
   add_owned(heap->cached_large_puts, std::uint32_t{1});
@@ -630,6 +629,22 @@ void free_large_page(ThreadHeap* heap, Page* page) noexcept {
   if (Page* previous = heap->cached_large.exchange(page, std::memory_order_acq_rel)) {
     release_cached_span(heap, previous);
   }
+}
+
+/// The owner frees a large block of its slots (local free or delayed remote
+/// free): its span waits in cached_large.
+void free_large_page(ThreadHeap* heap, Page* page) noexcept {
+  if constexpr (Config::mitigations.detect_double_free) {
+    if (!page->in_use) [[unlikely]] report_double_free(page->area, "free");  // it waits in the cache
+  }
+  page->used = 0;
+  queue_remove(heap->full, page);
+  if (purge_delay_ms() == 0) {  // free memory goes back at once: nothing waits in a cache
+    release_page(heap, page);
+    return;
+  }
+  add_owned(heap->page_count, std::int64_t{-1});
+  keep_in_cache(heap, page);
 }
 
 /// The cached span when it fits `slots` slots, taken; null otherwise.
@@ -646,6 +661,13 @@ Page* take_cached_span(ThreadHeap* heap, unsigned slots) noexcept {
 void evict_cached_span(ThreadHeap* heap) noexcept {
   if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return;
   if (Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire)) release_cached_span(heap, page);
+}
+
+/// The same when the kept block is a span of the heap's slots, which the
+/// caller is about to look for room in.
+void evict_cached_heap_span(ThreadHeap* heap) noexcept {
+  const Page* page = heap->cached_large.load(std::memory_order_relaxed);
+  if (page != nullptr && is_heap_span(page)) evict_cached_span(heap);
 }
 
 // ---- heap life cycle ------------------------------------------------------------
@@ -877,7 +899,7 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
   }
   // One that does not fit goes back first: its slots are resident, and the
   // search below prefers them to untouched ones.
-  evict_cached_span(heap);
+  evict_cached_heap_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
@@ -911,6 +933,31 @@ std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept {
   page->divisor_magic = UINT64_MAX / rounded + 1;
   count(&Counters::large_bytes, static_cast<std::int64_t>(rounded - old));
   return rounded;
+}
+
+bool heap_keep_large_run(Page* page) noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap || purge_delay_ms() == 0) return false;
+  keep_in_cache(heap, page);
+  return true;
+}
+
+Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
+  ThreadHeap* heap = thread_heap;
+  if (heap == &empty_heap) {
+    // Nothing kept yet. A thread that allocates only blocks this big gets
+    // a heap too, for its frees to keep runs in.
+    if (!heap_released_at_exit) create_heap();
+    return nullptr;
+  }
+  Page* page = heap->cached_large.load(std::memory_order_relaxed);
+  if (page == nullptr || is_heap_span(page) || page->reserved < units || page->reserved - units > units / 4 ||
+      (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
+    return nullptr;
+  }
+  // The purge thread may take it at the same moment: the exchange decides.
+  if (heap->cached_large.exchange(nullptr, std::memory_order_acquire) != page) return nullptr;
+  return page;
 }
 
 void heap_note_sampled_free(Page* page, void* block) noexcept {
@@ -1211,6 +1258,10 @@ bool take_idle_cached_span(ThreadHeap* heap) noexcept {
   Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire);
   if (page == nullptr) return false;  // the owner took it meanwhile
   Segment* segment = segment_of(page);
+  if (!is_heap_span(page)) {
+    large_return_run(segment, page);  // under its shard's lock (after this heap's: no path takes them the other way)
+    return false;
+  }
   const bool was_full = segment->free_pages == 0;
   segment_return_page(segment, page);
   // Segments with free slots come first in the list (find_span stops at

@@ -67,11 +67,11 @@ struct ThreadHeap {
   /// must take the whole slow path (0 in the empty heap).
   std::uint32_t quick_refills;
   std::uintptr_t key_seed;
-  /// The large block of its slots the owner freed last, kept whole rather
-  /// than given back to its segment: the next large allocation of about its
-  /// size takes it without the slot lock and the search for a span (a
-  /// buffer per request: ~90 ns a malloc+free before). Only the owner puts
-  /// one here; the owner and the purge thread take it with an exchange, so
+  /// The large block the owner freed last, kept whole rather than given
+  /// back (a span of its slots, or a run of a shared large segment): the
+  /// next large allocation of about its size takes it without a lock and
+  /// the search for room (a buffer per request: ~90 ns a malloc+free
+  /// before). Only the owner puts one here; the owner and the purge thread take it with an exchange, so
   /// that the purge thread can give back the one of a thread gone idle. Its
   /// block counts as freed while it waits here: page_count leaves it out,
   /// and statistics snapshots subtract it (cached_large_bytes, its size)
@@ -180,6 +180,18 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
 /// owner thread may); returns the usable size afterwards, the old one when
 /// it cannot. Reached through large_resize_in_place.
 std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept;
+
+/// A large block of a shared large segment (`page`, its first unit's
+/// descriptor), freed by the calling thread: its heap keeps the run in
+/// cached_large for its next large block of about that size. False when
+/// the thread has no heap or nothing may wait (purge delay 0): the caller
+/// returns the run.
+bool heap_keep_large_run(Page* page) noexcept;
+
+/// The run of a large segment the calling thread keeps, taken, when it
+/// holds `units` units with at most a quarter left over and starts on
+/// `alignment`; null otherwise. Its block is set up by the caller.
+Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept;
 
 /// Frees a block of one of `heap`'s pages from the owning thread (used by the
 /// delayed-free list and the slow paths).

@@ -270,6 +270,18 @@ void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zer
   if (alignment <= large_unit_size) {
     if (void* block = heap_allocate_large(rounded, zero, size)) return block;
   }
+  if (Page* page = heap_take_kept_run(units, alignment)) {
+    // A run of a large segment the thread freed last (heap.hpp, cached_large).
+    if (page->block_size != rounded) {
+      count(&Counters::large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(page->block_size));
+      page->block_size = rounded;
+    }
+    page->sampled_blocks.store(0, std::memory_order_relaxed);
+    page->remote.store(0, std::memory_order_relaxed);  // unclaimed: the next free claims it
+    page->in_use = true;
+    if (zero) std::memset(page->area, 0, size);  // it was in use
+    return page->area;
+  }
 
   Shard& shard = shard_of_thread();
   char* block;
@@ -313,12 +325,19 @@ void large_free(Segment* segment, Page* page, void* block, const char* operation
     segment_release(segment);
     return;
   }
-  Shard& shard = shards[segment->shard];
-  LockGuard guard(shard.lock);
-  if (!page->in_use) {  // lost a race with another free of the same block
+  // Claimed once (the remote word is otherwise unused in a large segment):
+  // of two frees of the block at the same time, the second is a double free.
+  if (page->remote.exchange(1, std::memory_order_acq_rel) != 0) {
     if constexpr (Config::mitigations.detect_double_free) report_double_free(block, operation);
     return;
   }
+  if (heap_keep_large_run(page)) return;
+  large_return_run(segment, page);
+}
+
+void large_return_run(Segment* segment, Page* page) noexcept {
+  Shard& shard = shards[segment->shard];
+  LockGuard guard(shard.lock);
   page->in_use = false;
   count(&Counters::large_blocks, -1);
   count(&Counters::large_bytes, -static_cast<std::int64_t>(page->block_size));

@@ -23,6 +23,11 @@ void* large_allocate(std::size_t size, std::size_t alignment, bool zero) noexcep
 /// Frees a large or huge block (`block` must be its start).
 void large_free(Segment* segment, Page* page, void* block, const char* operation) noexcept;
 
+/// Gives the units of a freed large block (`page`, the descriptor of its
+/// first unit in a large segment) back to the segment, under its shard's
+/// lock; the segment goes when it was the last block and the shard has others.
+void large_return_run(Segment* segment, Page* page) noexcept;
+
 /// Bytes usable from `block` to the end of its large or huge block.
 std::size_t large_usable_size(Segment* segment, const Page* page, const void* block) noexcept;
 

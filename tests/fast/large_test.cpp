@@ -288,6 +288,50 @@ TEST(Large, AKeptLargeBlockGoesBackToItsSegmentAtTheSecondLookWithNoFreeBetween)
   fast::set_purge_delay_ms(saved_delay);
 }
 
+namespace {
+/// A unit of a shared large segment is free (not a block's, not kept).
+bool unit_is_free(void* block) {
+  fast::Segment* segment = fast::segment_lookup(block);
+  const auto unit = static_cast<unsigned>((static_cast<char*>(block) - reinterpret_cast<char*>(segment)) >> 16);
+  return (segment->free_pages >> unit & 1) != 0;
+}
+}  // namespace
+
+TEST(Large, AThreadKeepsTheRunOfALargeSegmentItFreedLastEvenIfAnotherThreadAllocatedIt) {
+  const long saved_delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);
+  constexpr std::size_t size = std::size_t{3} << 20;  // a run of a shared large segment
+  auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
+  ASSERT_NE(block, nullptr);
+  ASSERT_EQ(fast::segment_lookup(block)->kind, fast::SegmentKind::large);
+  std::memset(block, 0x3C, size);
+  std::thread([block] {
+    void* first = fast::allocate(100, 16);  // the thread's heap (a thread without one keeps nothing)
+    const auto before = large_counts();
+    fast::deallocate(block);  // another thread's block: this thread keeps it
+    EXPECT_EQ(large_counts(), std::make_pair(before.first - 1, before.second - fast::usable_size_for(size, 16)));
+    EXPECT_FALSE(unit_is_free(block));
+    auto* again = static_cast<unsigned char*>(fast::allocate_zeroed(size - 300 * 1024, 16));
+    EXPECT_EQ(again, block);
+    for (std::size_t i = 0; i < size - 300 * 1024; i += 97) ASSERT_EQ(again[i], 0) << i;
+    EXPECT_EQ(fast::usable_size(again), fast::usable_size_for(size - 300 * 1024, 16));
+    fast::deallocate(again);
+    // Not for a much smaller block, nor for one it does not start on the alignment of.
+    void* smaller = fast::allocate(size / 2, 16);
+    EXPECT_NE(smaller, static_cast<void*>(block));
+    fast::deallocate(smaller);
+    // The look of the purge checks gives it back.
+    fast::ThreadHeap* heap = fast::thread_heap;
+    fast::heap_look_at_cached_span(heap);
+    fast::heap_look_at_cached_span(heap);
+    EXPECT_EQ(heap->cached_large.load(), nullptr);
+    EXPECT_TRUE(unit_is_free(block));
+    EXPECT_EQ(large_counts(), std::make_pair(before.first - 1, before.second - fast::usable_size_for(size, 16)));
+    fast::deallocate(first);
+  }).join();
+  fast::set_purge_delay_ms(saved_delay);
+}
+
 TEST(Large, AlignedLargeBlocksStartOnTheirAlignment) {
   for (std::size_t alignment = std::size_t{128} << 10; alignment <= (std::size_t{2} << 20); alignment *= 2) {
     std::vector<void*> blocks;

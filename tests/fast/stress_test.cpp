@@ -163,6 +163,71 @@ TEST(Stress, ThreadsAdoptPagesWithHolesWhileAnotherThreadPurges) {
   }
 }
 
+TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
+  // Large blocks (spans of a heap's slots up to 2 MiB, runs of shared large
+  // segments above) allocated by one thread and freed by another, so that
+  // each thread keeps blocks other threads allocated (heap.hpp,
+  // cached_large) and hands them out again, grown in place or moved at
+  // times, while a purger runs. Every block's first and last bytes are
+  // checked by whoever frees or resizes it.
+  constexpr int slot_count = 8;
+  std::atomic<unsigned char*> slots[slot_count];
+  for (auto& slot : slots) slot.store(nullptr);
+  std::atomic<bool> stop{false};
+  std::thread purger([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      fast::purge();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int id = 0; id < 4; ++id) {
+    threads.emplace_back([&, id] {
+      Random random{static_cast<std::uint64_t>(id + 7) * 0x9E3779B97F4A7C15ull};
+      // The same few sizes again and again, so that kept blocks fit.
+      const auto large_size = [&] { return std::size_t{700} * 1024 * (1 + random.next() % 5) + random.next() % 4096; };
+      for (int op = 0; op < 2000; ++op) {
+        std::atomic<unsigned char*>& slot = slots[random.next() % slot_count];
+        unsigned char* block = slot.exchange(nullptr, std::memory_order_acq_rel);
+        if (block != nullptr && random.next() % 4 == 0) {
+          const std::size_t size = check(block);
+          const std::size_t next = large_size();
+          auto* moved = static_cast<unsigned char*>(fast::reallocate(block, next, 16));
+          ASSERT_NE(moved, nullptr);
+          const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
+          for (std::size_t i = 8; i < 64; ++i) ASSERT_EQ(moved[i], tag);
+          if (next >= size) {
+            for (std::size_t i = size - 16; i < size; ++i) ASSERT_EQ(moved[i], tag);
+          }
+          block = moved;
+          fill(block, next);
+        } else {
+          if (block != nullptr) {
+            check(block);
+            fast::deallocate(block);
+          }
+          block = static_cast<unsigned char*>(fast::allocate(large_size(), 16));
+          ASSERT_NE(block, nullptr);
+          fill(block, fast::usable_size(block));
+        }
+        if (unsigned char* previous = slot.exchange(block, std::memory_order_acq_rel)) {
+          check(previous);
+          fast::deallocate(previous);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  stop.store(true);
+  purger.join();
+  for (auto& slot : slots) {
+    if (unsigned char* block = slot.exchange(nullptr)) {
+      check(block);
+      fast::deallocate(block);
+    }
+  }
+}
+
 TEST(Stress, HugeBlocksHandedBetweenThreadsWhileAnotherThreadPurges) {
   // Huge blocks (their own mappings) allocated, grown, shrunk and freed by
   // six threads, most freed by a thread other than the allocating one, so
