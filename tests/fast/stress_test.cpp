@@ -163,15 +163,18 @@ TEST(Stress, ThreadsAdoptPagesWithHolesWhileAnotherThreadPurges) {
   }
 }
 
-TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
-  // Large blocks (spans of a heap's slots up to 2 MiB, runs of shared large
-  // segments above) allocated by one thread and freed by another, so that
-  // each thread keeps blocks other threads allocated (heap.hpp,
-  // cached_large) and hands them out again, grown in place or moved at
-  // times, while a purger runs. Every block's first and last bytes are
-  // checked by whoever frees or resizes it.
-  constexpr int slot_count = 8;
-  std::atomic<unsigned char*> slots[slot_count];
+namespace {
+
+/// Blocks of `size_of(random)` bytes handed between `thread_count` threads
+/// through twice as many slots: each operation takes a slot's block and
+/// grows or shrinks it with reallocate (one time in four) or frees it and
+/// puts a new one there, so most blocks are freed by a thread other than
+/// the one that allocated them, while a purger calls purge() every
+/// millisecond. Every block's first and last bytes are checked by whoever
+/// frees or resizes it.
+template <class SizeOf>
+void hand_blocks_between_threads(int thread_count, int operations, SizeOf size_of) {
+  std::vector<std::atomic<unsigned char*>> slots(static_cast<std::size_t>(thread_count) * 2);
   for (auto& slot : slots) slot.store(nullptr);
   std::atomic<bool> stop{false};
   std::thread purger([&] {
@@ -181,17 +184,15 @@ TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
     }
   });
   std::vector<std::thread> threads;
-  for (int id = 0; id < 4; ++id) {
+  for (int id = 0; id < thread_count; ++id) {
     threads.emplace_back([&, id] {
-      Random random{static_cast<std::uint64_t>(id + 7) * 0x9E3779B97F4A7C15ull};
-      // The same few sizes again and again, so that kept blocks fit.
-      const auto large_size = [&] { return std::size_t{700} * 1024 * (1 + random.next() % 5) + random.next() % 4096; };
-      for (int op = 0; op < 2000; ++op) {
-        std::atomic<unsigned char*>& slot = slots[random.next() % slot_count];
+      Random random{static_cast<std::uint64_t>(id + 1) * 0x9E3779B97F4A7C15ull};
+      for (int op = 0; op < operations; ++op) {
+        std::atomic<unsigned char*>& slot = slots[random.next() % slots.size()];
         unsigned char* block = slot.exchange(nullptr, std::memory_order_acq_rel);
         if (block != nullptr && random.next() % 4 == 0) {
           const std::size_t size = check(block);
-          const std::size_t next = large_size();
+          const std::size_t next = size_of(random);
           auto* moved = static_cast<unsigned char*>(fast::reallocate(block, next, 16));
           ASSERT_NE(moved, nullptr);
           const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
@@ -206,7 +207,7 @@ TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
             check(block);
             fast::deallocate(block);
           }
-          block = static_cast<unsigned char*>(fast::allocate(large_size(), 16));
+          block = static_cast<unsigned char*>(fast::allocate(size_of(random), 16));
           ASSERT_NE(block, nullptr);
           fill(block, fast::usable_size(block));
         }
@@ -228,72 +229,27 @@ TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
   }
 }
 
+}  // namespace
+
+TEST(Stress, LargeBlocksHandedBetweenThreadsThatKeepTheirLastFreedOne) {
+  // Large blocks (spans of a heap's slots up to 2 MiB, runs of shared large
+  // segments above), of the same few sizes again and again: each thread
+  // keeps the last one it freed, most often one another thread allocated
+  // (heap.hpp, cached_large), and hands it out again.
+  hand_blocks_between_threads(4, 2000, [](Random& random) {
+    return std::size_t{700} * 1024 * (1 + random.next() % 5) + random.next() % 4096;
+  });
+}
+
 TEST(Stress, HugeBlocksHandedBetweenThreadsWhileAnotherThreadPurges) {
-  // Huge blocks (their own mappings) allocated, grown, shrunk and freed by
-  // six threads, most freed by a thread other than the allocating one, so
-  // that the per-shard caches of freed mappings take from and give to one
-  // another, while a purger unmaps whatever the caches hold. Every block's
-  // first and last bytes are checked by whoever frees or resizes it.
-  constexpr int huge_slot_count = 12;
-  std::atomic<unsigned char*> huge_slots[huge_slot_count];
-  for (auto& slot : huge_slots) slot.store(nullptr);
+  // Huge blocks (their own mappings): the per-shard caches of freed
+  // mappings take from and give to one another while the purger unmaps
+  // whatever they hold.
   fast::Statistics before{};
   fast::get_statistics(&before);
-  std::atomic<bool> stop{false};
-  std::thread purger([&] {
-    while (!stop.load(std::memory_order_relaxed)) {
-      fast::purge();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+  hand_blocks_between_threads(6, 1000, [](Random& random) {
+    return (std::size_t{4} << 20) + random.next() % (std::size_t{12} << 20);
   });
-  std::vector<std::thread> threads;
-  for (int id = 0; id < 6; ++id) {
-    threads.emplace_back([&, id] {
-      Random random{static_cast<std::uint64_t>(id + 1) * 0x9E3779B97F4A7C15ull};
-      const auto huge_size = [&] { return (std::size_t{4} << 20) + random.next() % (std::size_t{12} << 20); };
-      for (int op = 0; op < 1000; ++op) {
-        std::atomic<unsigned char*>& slot = huge_slots[random.next() % huge_slot_count];
-        unsigned char* block = slot.exchange(nullptr, std::memory_order_acq_rel);
-        if (block != nullptr) {
-          const std::size_t size = check(block);
-          if (random.next() % 4 == 0) {
-            const std::size_t next = huge_size();
-            auto* moved = static_cast<unsigned char*>(fast::reallocate(block, next, 16));
-            ASSERT_NE(moved, nullptr);
-            const auto tag = static_cast<unsigned char>(reinterpret_cast<std::uintptr_t>(block) >> 4);
-            for (std::size_t i = 8; i < 64; ++i) ASSERT_EQ(moved[i], tag);
-            if (next >= size) {
-              for (std::size_t i = size - 16; i < size; ++i) ASSERT_EQ(moved[i], tag);
-            }
-            block = moved;
-            fill(block, next);
-          } else {
-            fast::deallocate(block);
-            block = static_cast<unsigned char*>(fast::allocate(huge_size(), 16));
-            ASSERT_NE(block, nullptr);
-            fill(block, fast::usable_size(block));
-          }
-        } else {
-          block = static_cast<unsigned char*>(fast::allocate(huge_size(), 16));
-          ASSERT_NE(block, nullptr);
-          fill(block, fast::usable_size(block));
-        }
-        if (unsigned char* previous = slot.exchange(block, std::memory_order_acq_rel)) {
-          check(previous);
-          fast::deallocate(previous);
-        }
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  stop.store(true);
-  purger.join();
-  for (auto& slot : huge_slots) {
-    if (unsigned char* block = slot.exchange(nullptr)) {
-      check(block);
-      fast::deallocate(block);
-    }
-  }
   fast::Statistics after{};
   fast::get_statistics(&after);
   EXPECT_EQ(after.huge_blocks, before.huge_blocks);
