@@ -897,9 +897,10 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (zero) std::memset(page->area, 0, size);  // it was in use
     return page->area;
   }
-  // One that does not fit goes back first: its slots are resident, and the
-  // search below prefers them to untouched ones.
-  evict_cached_heap_span(heap);
+  // One that does not fit goes back first: a span's slots are resident, and
+  // the search below prefers them to untouched ones; nor does a thread hold
+  // a block it has no use for while it takes more memory.
+  evict_cached_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
@@ -951,8 +952,10 @@ Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
     return nullptr;
   }
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
-  if (page == nullptr || is_heap_span(page) || page->reserved < units || page->reserved - units > units / 4 ||
+  if (page == nullptr) return nullptr;
+  if (is_heap_span(page) || page->reserved < units || page->reserved - units > units / 4 ||
       (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
+    evict_cached_span(heap);  // no use for it: back before more memory is taken
     return nullptr;
   }
   // The purge thread may take it at the same moment: the exchange decides.
