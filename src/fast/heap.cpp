@@ -297,7 +297,7 @@ bool release_page(ThreadHeap* heap, Page* page) noexcept {
   Segment* segment = segment_of(page);
   Segment*& head = heap->segments;
   OwnSlotsGuard guard(heap);
-  // Under the lock: the purge thread may return a cached span of this segment.
+  // Under the lock: the purge thread may return a kept span of this segment.
   const bool was_full = segment->free_pages == 0;
   segment_return_page(segment, page);
   if (segment->used_pages == 0 && !(head == segment && segment->next == nullptr)) {
@@ -454,14 +454,14 @@ Page* take_span_of_new_segment(ThreadHeap* heap, unsigned slots, std::size_t wan
   return page;
 }
 
-void evict_cached_heap_span(ThreadHeap* heap) noexcept;  // below, with the large blocks
+void evict_kept_span(ThreadHeap* heap) noexcept;  // below, with the large blocks
 
 /// Adds a page for `size_class` to the heap: free slots of one of its
 /// segments, or of an adopted segment, or of a new one. False when out of memory.
 bool add_page(ThreadHeap* heap, unsigned size_class) noexcept {
   const unsigned slots = size_class <= small_class_max ? 1 : Config::medium_page_slots;
   // Resident slots before untouched ones: a freed large block's too.
-  evict_cached_heap_span(heap);
+  evict_kept_span(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   if (page == nullptr) {
@@ -538,7 +538,7 @@ void maybe_retire_idle_current_pages(ThreadHeap* heap) noexcept {
 /// the shared large segments, which can also grow them in place.
 constexpr unsigned heap_large_slots_max = 32;
 
-/// Sets up the descriptor of a span (new or cached) for one large block at `block`.
+/// Sets up the descriptor of a span (new or kept) for one large block at `block`.
 void set_up_large_page(ThreadHeap* heap, Page* page, char* block, std::size_t rounded) noexcept {
   // The usable size is what usable_size_for predicts for large blocks (whole
   // OS pages), not the whole span.
@@ -574,7 +574,7 @@ void set_up_large_page(ThreadHeap* heap, Page* page, char* block, std::size_t ro
 /// Sets up a span taken from cached_large for its next block: what its
 /// last block's free or a different size changed (the rest is as
 /// set_up_large_page left it).
-void reuse_cached_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexcept {
+void reuse_kept_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexcept {
   if (page->block_size != rounded) {
     count(&Counters::large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(page->block_size));
     page->block_size = rounded;
@@ -594,15 +594,15 @@ void reuse_cached_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexce
 /// run of units of a shared large segment, whose descriptors have class 0).
 bool is_heap_span(const Page* page) noexcept { return page->size_class == large_page_class; }
 
-/// A cached span serves a request of `slots` slots when at most a quarter
+/// A kept span serves a request of `slots` slots when at most a quarter
 /// of it would go unused.
-bool cached_span_fits(const Page* page, unsigned slots) noexcept {
+bool kept_span_fits(const Page* page, unsigned slots) noexcept {
   return is_heap_span(page) && page->span_slots >= slots && page->span_slots - slots <= slots / 4;
 }
 
 /// The owner gives a block it took from cached_large back: a span to its
 /// segment, a run to its large segment.
-void release_cached_span(ThreadHeap* heap, Page* page) noexcept {
+void release_kept_block(ThreadHeap* heap, Page* page) noexcept {
   if (!is_heap_span(page)) {
     large_return_run(segment_of(page), page);
     return;
@@ -613,7 +613,7 @@ void release_cached_span(ThreadHeap* heap, Page* page) noexcept {
 
 /// Puts a freed large block's page in cached_large, in place of the one
 /// there before (which goes back).
-void keep_in_cache(ThreadHeap* heap, Page* page) noexcept {
+void keep_block(ThreadHeap* heap, Page* page) noexcept {
   page->in_use = false;  // from here a second free of the block is a double free
   // Only the owner stores a block, so an empty cache stays empty until this
   // store; the purge thread only ever empties it.
@@ -627,7 +627,7 @@ void keep_in_cache(ThreadHeap* heap, Page* page) noexcept {
     return;
   }
   if (Page* previous = heap->cached_large.exchange(page, std::memory_order_acq_rel)) {
-    release_cached_span(heap, previous);
+    release_kept_block(heap, previous);
   }
 }
 
@@ -644,30 +644,31 @@ void free_large_page(ThreadHeap* heap, Page* page) noexcept {
     return;
   }
   add_owned(heap->page_count, std::int64_t{-1});
-  keep_in_cache(heap, page);
+  keep_block(heap, page);
 }
 
-/// The cached span when it fits `slots` slots, taken; null otherwise.
-Page* take_cached_span(ThreadHeap* heap, unsigned slots) noexcept {
+/// The kept block when it is a span of `slots` slots or up to a quarter
+/// more, taken; null otherwise.
+Page* take_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
-  if (page == nullptr || !cached_span_fits(page, slots)) return nullptr;
+  if (page == nullptr || !kept_span_fits(page, slots)) return nullptr;
   // The purge thread may take it at the same moment: the exchange decides.
   if (heap->cached_large.exchange(nullptr, std::memory_order_acquire) != page) return nullptr;
   return page;
 }
 
-/// The owner's cached span back to its segment (thread exit, purge, a
-/// request it does not fit, a new page, or a span left there since the last look).
-void evict_cached_span(ThreadHeap* heap) noexcept {
+/// The owner's kept block back to its segment (thread exit, purge, a
+/// request it does not fit, a new page, or a block left there since the last look).
+void evict_kept_block(ThreadHeap* heap) noexcept {
   if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return;
-  if (Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire)) release_cached_span(heap, page);
+  if (Page* page = heap->cached_large.exchange(nullptr, std::memory_order_acquire)) release_kept_block(heap, page);
 }
 
 /// The same when the kept block is a span of the heap's slots, which the
 /// caller is about to look for room in.
-void evict_cached_heap_span(ThreadHeap* heap) noexcept {
+void evict_kept_span(ThreadHeap* heap) noexcept {
   const Page* page = heap->cached_large.load(std::memory_order_relaxed);
-  if (page != nullptr && is_heap_span(page)) evict_cached_span(heap);
+  if (page != nullptr && is_heap_span(page)) evict_kept_block(heap);
 }
 
 // ---- heap life cycle ------------------------------------------------------------
@@ -892,15 +893,15 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (heap == nullptr) return nullptr;
   }
   take_back_frees_and_maybe_purge(heap);
-  if (Page* page = take_cached_span(heap, slots)) {
-    reuse_cached_span(heap, page, rounded);
+  if (Page* page = take_kept_span(heap, slots)) {
+    reuse_kept_span(heap, page, rounded);
     if (zero) std::memset(page->area, 0, size);  // it was in use
     return page->area;
   }
   // One that does not fit goes back first: a span's slots are resident, and
   // the search below prefers them to untouched ones; nor does a thread hold
   // a block it has no use for while it takes more memory.
-  evict_cached_span(heap);
+  evict_kept_block(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
   // A segment an exited thread left behind is taken over before a new one
@@ -939,7 +940,7 @@ std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept {
 bool heap_keep_large_run(Page* page) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap || purge_delay_ms() == 0) return false;
-  keep_in_cache(heap, page);
+  keep_block(heap, page);
   return true;
 }
 
@@ -955,7 +956,7 @@ Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
   if (page == nullptr) return nullptr;
   if (is_heap_span(page) || page->reserved < units || page->reserved - units > units / 4 ||
       (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
-    evict_cached_span(heap);  // no use for it: back before more memory is taken
+    evict_kept_block(heap);  // no use for it: back before more memory is taken
     return nullptr;
   }
   // The purge thread may take it at the same moment: the exchange decides.
@@ -1055,7 +1056,7 @@ void heap_release_thread(bool note_exit) noexcept {
     purge_thread_start_if_wanted(true);
   }
   heap_close_delayed(heap);
-  evict_cached_span(heap);
+  evict_kept_block(heap);
   for (unsigned size_class = 0; size_class < class_count; ++size_class) {
     PageQueue& queue = heap->queues[size_class];
     if (heap->current[size_class] != &empty_page) unset_current(heap, heap->current[size_class]);
@@ -1115,10 +1116,10 @@ void heap_release_thread(bool note_exit) noexcept {
 
 // ---- purge -------------------------------------------------------------------------
 
-void heap_look_at_cached_span(ThreadHeap* heap) noexcept {
+void heap_look_at_kept_block(ThreadHeap* heap) noexcept {
   if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return;
   const std::uint32_t puts = heap->cached_large_puts.load(std::memory_order_relaxed);
-  if (puts == heap->cached_large_puts_at_check) evict_cached_span(heap);
+  if (puts == heap->cached_large_puts_at_check) evict_kept_block(heap);
   heap->cached_large_puts_at_check = puts;
 }
 
@@ -1213,7 +1214,7 @@ void heap_purge_all() noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap != &empty_heap) {
     heap_process_delayed(heap);
-    evict_cached_span(heap);
+    evict_kept_block(heap);
     // Collect every queued page; return the empty ones, the current included.
     for (unsigned size_class = 0; size_class < class_count; ++size_class) {
       PageQueue& queue = heap->queues[size_class];
@@ -1245,13 +1246,13 @@ void heap_purge_all() noexcept {
 
 namespace {
 
-/// The purge thread's look at a live heap's cached span (its slot lock
+/// The purge thread's look at a live heap's kept block (its slot lock
 /// held): one that was there at the last look, with no large block freed
 /// since, goes back to its segment, whose free slots the walk then purges
 /// like any others once the heap is quiet. The segment stays on the heap's
 /// list even when empty (the owner releases segments). True while the
 /// owner keeps freeing large blocks into the cache.
-bool take_idle_cached_span(ThreadHeap* heap) noexcept {
+bool take_idle_kept_block(ThreadHeap* heap) noexcept {
   if (heap->cached_large.load(std::memory_order_relaxed) == nullptr) return false;
   const std::uint32_t puts = heap->cached_large_puts.load(std::memory_order_relaxed);
   if (puts != heap->cached_large_puts_seen) {
@@ -1303,7 +1304,7 @@ HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noex
         continue;
       }
     }
-    if (take_idle_cached_span(heap)) changed = true;
+    if (take_idle_kept_block(heap)) changed = true;
     bool quiet = false;
     if (heap->slot_changes != heap->slot_changes_seen) {
       heap->slot_changes_seen = heap->slot_changes;

@@ -71,19 +71,20 @@ struct ThreadHeap {
   /// back (a span of its slots, or a run of a shared large segment): the
   /// next large allocation of about its size takes it without a lock and
   /// the search for room (a buffer per request: ~90 ns a malloc+free
-  /// before). Only the owner puts one here; the owner and the purge thread take it with an exchange, so
-  /// that the purge thread can give back the one of a thread gone idle. Its
-  /// block counts as freed while it waits here: page_count leaves it out,
-  /// and statistics snapshots subtract it (cached_large_bytes, its size)
-  /// from the shared large-block counters, which still count it, so that a
-  /// free and the next allocation add nothing to them.
+  /// before). Only the owner puts one here; the owner and the purge thread
+  /// take it with an exchange, so that the purge thread can give back the
+  /// one of a thread gone idle. Its block counts as freed while it waits
+  /// here: page_count leaves it out, and statistics snapshots subtract it
+  /// (cached_large_bytes, its size) from the shared large-block counters,
+  /// which still count it, so that a free and the next allocation add
+  /// nothing to them.
   std::atomic<Page*> cached_large;
   std::atomic<std::size_t> cached_large_bytes;
-  /// Spans the owner put in cached_large (its plain stores): a cached span
-  /// that was there at the last look, with nothing put since, goes back to
-  /// its segment at the next. The owner's purge checks keep the count of
-  /// their last look in the first field, the purge thread in the second
-  /// (written under slots_lock).
+  /// Blocks the owner put in cached_large (its plain stores): a kept block
+  /// that was there at the last look, with nothing put since, goes back at
+  /// the next. The owner's purge checks keep the count of their last look
+  /// in the first field, the purge thread in the second (written under
+  /// slots_lock).
   std::atomic<std::uint32_t> cached_large_puts;
   std::uint32_t cached_large_puts_at_check;
   std::uint32_t cached_large_puts_seen;
@@ -226,10 +227,10 @@ std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexc
 /// for a heap taken after the thread's exit hook already sent that note.
 void heap_release_thread(bool note_exit = true) noexcept;
 
-/// A purge check's look at the owner's cached large span (cached_large):
-/// back to its segment when it was there at the last look and no large
-/// block was freed since.
-void heap_look_at_cached_span(ThreadHeap* heap) noexcept;
+/// A purge check's look at the owner's kept large block (cached_large):
+/// it goes back when it was there at the last look and no large block was
+/// kept since.
+void heap_look_at_kept_block(ThreadHeap* heap) noexcept;
 
 /// purge(): collects and returns everything the calling thread can.
 void heap_purge_all() noexcept;

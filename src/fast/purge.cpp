@@ -276,7 +276,7 @@ void heap_maybe_purge(ThreadHeap* heap) noexcept {
   heap->next_purge_check_ms = now + step;
   // First, so that the slots an adopted segment freed long ago go below.
   heap_adopt_idle_abandoned(heap, now, static_cast<std::uint64_t>(delay));
-  heap_look_at_cached_span(heap);
+  heap_look_at_kept_block(heap);
   {
     OwnSlotsGuard guard(heap);
     for (Segment* segment = heap->segments; segment != nullptr; segment = segment->next) {

@@ -274,14 +274,14 @@ TEST(Large, AKeptLargeBlockGoesBackToItsSegmentAtTheSecondLookWithNoFreeBetween)
     std::memset(block, 1, 512 * 1024);
     fast::deallocate(block);
     EXPECT_EQ(heap->cached_large.load(), fast::segment_page_of(fast::segment_lookup(block), block));
-    fast::heap_look_at_cached_span(heap);
+    fast::heap_look_at_kept_block(heap);
     EXPECT_FALSE(slot_is_free(block));
     void* again = fast::allocate(512 * 1024, 16);
     EXPECT_EQ(again, static_cast<void*>(block));
     fast::deallocate(again);
-    fast::heap_look_at_cached_span(heap);  // freed again since the last look
+    fast::heap_look_at_kept_block(heap);  // freed again since the last look
     EXPECT_FALSE(slot_is_free(block));
-    fast::heap_look_at_cached_span(heap);
+    fast::heap_look_at_kept_block(heap);
     EXPECT_TRUE(slot_is_free(block));
     EXPECT_EQ(heap->cached_large.load(), nullptr);
   }).join();

@@ -450,7 +450,7 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
   // waits in the heap's cache between the two, and the pauses let the purge thread
   // find the cache untaken and take the span back, at times just as the
   // owner takes it.
-  auto cached_span = [&damaged] {
+  auto kept_block = [&damaged] {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
     for (unsigned turn = 0; std::chrono::steady_clock::now() < until; ++turn) {
       // Spans of the heap's slots, then runs of a shared large segment, in turn.
@@ -465,7 +465,7 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
   std::thread first(churn, 1u);
   std::thread second(churn, 2u);
   std::thread third(short_lived);
-  std::thread fourth(cached_span);
+  std::thread fourth(kept_block);
   first.join();
   second.join();
   third.join();
