@@ -594,10 +594,19 @@ void reuse_kept_span(ThreadHeap* heap, Page* page, std::size_t rounded) noexcept
 /// run of units of a shared large segment, whose descriptors have class 0).
 bool is_heap_span(const Page* page) noexcept { return page->size_class == large_page_class; }
 
-/// A kept span serves a request of `slots` slots when at most a quarter
-/// of it would go unused.
+/// A kept block of `have` slots or units serves a request of `want` when
+/// at most a quarter of a request's size would go unused.
+bool fits_with_little_waste(unsigned have, unsigned want) noexcept { return have >= want && have - want <= want / 4; }
+
+/// A kept span serves a request of `slots` slots.
 bool kept_span_fits(const Page* page, unsigned slots) noexcept {
-  return is_heap_span(page) && page->span_slots >= slots && page->span_slots - slots <= slots / 4;
+  return is_heap_span(page) && fits_with_little_waste(page->span_slots, slots);
+}
+
+/// Takes `page`, the kept block its owner looked at, out of cached_large;
+/// null when the purge thread took it meanwhile (the exchange decides).
+Page* take_kept(ThreadHeap* heap, Page* page) noexcept {
+  return heap->cached_large.exchange(nullptr, std::memory_order_acquire) == page ? page : nullptr;
 }
 
 /// The owner gives a block it took from cached_large back: a span to its
@@ -652,9 +661,7 @@ void free_large_page(ThreadHeap* heap, Page* page) noexcept {
 Page* take_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
   if (page == nullptr || !kept_span_fits(page, slots)) return nullptr;
-  // The purge thread may take it at the same moment: the exchange decides.
-  if (heap->cached_large.exchange(nullptr, std::memory_order_acquire) != page) return nullptr;
-  return page;
+  return take_kept(heap, page);
 }
 
 /// The owner's kept block back to its segment (thread exit, purge, a
@@ -954,14 +961,12 @@ Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
   }
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
   if (page == nullptr) return nullptr;
-  if (is_heap_span(page) || page->reserved < units || page->reserved - units > units / 4 ||
+  if (is_heap_span(page) || !fits_with_little_waste(page->reserved, units) ||
       (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
     evict_kept_block(heap);  // no use for it: back before more memory is taken
     return nullptr;
   }
-  // The purge thread may take it at the same moment: the exchange decides.
-  if (heap->cached_large.exchange(nullptr, std::memory_order_acquire) != page) return nullptr;
-  return page;
+  return take_kept(heap, page);
 }
 
 void heap_note_sampled_free(Page* page, void* block) noexcept {
