@@ -1053,7 +1053,12 @@ std::size_t heap_thread_statistics(ThreadStatistics* out, std::size_t max) noexc
 void heap_release_thread(bool note_exit) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) return;
-  if (heap->segments != nullptr) {
+  bool has_segments;
+  {
+    LockGuard guard(heap->slots_lock);  // the purge thread may reorder the list (take_idle_kept_block)
+    has_segments = heap->segments != nullptr;
+  }
+  if (has_segments) {
     // Its segments are about to wait for the delay where only the purge
     // thread reaches them if no thread calls the allocator again: start it
     // now, while this heap still serves pthread_create's allocations.

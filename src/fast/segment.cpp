@@ -418,8 +418,12 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
       }
     }
     count_class_pages(page->size_class, -1);
+    segment->holed_pages &= ~(std::uint64_t{1} << first);
   }
-  segment->holed_pages &= ~(std::uint64_t{1} << first);
+  // A large span never has holes (segment_take_span cleared its bit), and
+  // its bit is left alone: the purge thread returns a live heap's kept span
+  // (slot lock held) while the owner reads and writes the header's hole
+  // bits without it (holes.hpp).
   page->in_use = false;
   page->in_full = false;
   page->owner.store(nullptr, std::memory_order_relaxed);

@@ -47,7 +47,8 @@ struct Segment {
   std::uint64_t purge_deadline_ms;  ///< when the expiring pages are due to be purged
   /// Bit i: the page whose span starts at slot i has holes (holes.hpp).
   /// Written by whoever may change the page's lists: its owner, or the
-  /// purge of an exited thread's segment, which holds it off every list.
+  /// purge of an exited thread's segment, which holds it off every list
+  /// (never the purge thread's return of a live heap's kept large span).
   /// On the header's first cache line, which free's slow path reads anyway
   /// (`kind`), as its double-free check reads this.
   std::uint64_t holed_pages;

@@ -449,18 +449,28 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
   // One large block freed and allocated again in a loop: its span (or run)
   // waits in the heap's cache between the two, and the pauses let the purge thread
   // find the cache untaken and take the span back, at times just as the
-  // owner takes it.
+  // owner takes it. Between the two the owner also takes and frees small
+  // blocks of pages in the same segments, whose slow paths read the
+  // segment header's hole bits without the slot lock: the purge thread's
+  // return of the span must not write them.
   auto kept_block = [&damaged] {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    void* small[512] = {};
     for (unsigned turn = 0; std::chrono::steady_clock::now() < until; ++turn) {
       // Spans of the heap's slots, then runs of a shared large segment, in turn.
       const std::size_t size = ((turn / 128) % 2 == 0 ? 300000 : std::size_t{3} << 20) + (turn % 3) * 4096;
       auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
       std::memset(block, static_cast<int>(turn & 0xff), size);
       if (block[0] != (turn & 0xff) || block[size - 1] != (turn & 0xff)) damaged.fetch_add(1);
+      for (void* each : small) fast::deallocate(each);
       fast::deallocate(block);
+      // New pages of small classes, after the large block is kept: their
+      // set-up reads the hole bits of the segment header without the slot
+      // lock while the purge thread may be returning the kept span.
+      for (unsigned index = 0; index < 512; ++index) small[index] = fast::allocate(256 + index % 16 * 384, 16);
       if (turn % 64 == 0) usleep((turn / 64) % 4 * 1000);
     }
+    for (void* each : small) fast::deallocate(each);
   };
   std::thread first(churn, 1u);
   std::thread second(churn, 2u);
