@@ -274,6 +274,14 @@ void unset_current(ThreadHeap* heap, Page* page) noexcept {
 
 // ---- segments of a heap ----------------------------------------------------
 
+/// Segments with free slots come first in the list (find_span stops at the
+/// first full one): one that was full and has free slots again moves up.
+void segment_list_move_to_front(Segment*& head, Segment* segment) noexcept {
+  if (head == segment) return;
+  segment_list_remove(head, segment);
+  segment_list_push_front(head, segment);
+}
+
 void segment_list_move_to_back(Segment*& head, Segment* segment) noexcept {
   if (segment->next == nullptr) return;
   segment_list_remove(head, segment);
@@ -305,10 +313,7 @@ bool release_page(ThreadHeap* heap, Page* page) noexcept {
     segment_release(segment);
     return true;
   }
-  if (was_full && head != segment) {
-    segment_list_remove(head, segment);
-    segment_list_push_front(head, segment);
-  }
+  if (was_full) segment_list_move_to_front(head, segment);
   return false;
 }
 
@@ -664,6 +669,33 @@ Page* take_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
   return take_kept(heap, page);
 }
 
+/// A kept span that a request of `slots` slots does not fit, made to fit
+/// under the slot lock: its tail given back when it is too big, or grown
+/// over the free slots after it (where its bigger or smaller predecessor
+/// lay, most often), so that a thread whose large sizes vary keeps reusing
+/// one span without a search. Null when there is none or it cannot grow
+/// (it went back to its segment then).
+Page* take_resized_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
+  Page* page = heap->cached_large.load(std::memory_order_relaxed);
+  if (page == nullptr || !is_heap_span(page) || take_kept(heap, page) == nullptr) return nullptr;
+  Segment* segment = segment_of(page);
+  {
+    OwnSlotsGuard guard(heap);
+    if (slots < page->span_slots) {
+      const bool was_full = segment->free_pages == 0;
+      segment_shrink_span(segment, page, slots);
+      if (was_full) segment_list_move_to_front(heap->segments, segment);
+      return page;
+    }
+    if (segment_grow_span(segment, page, slots)) {
+      if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
+      return page;
+    }
+  }
+  release_kept_block(heap, page);
+  return nullptr;
+}
+
 /// The owner's kept block back to its segment (thread exit, purge, a
 /// request it does not fit, a new page, or a block left there since the last look).
 void evict_kept_block(ThreadHeap* heap) noexcept {
@@ -900,14 +932,16 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (heap == nullptr) return nullptr;
   }
   take_back_frees_and_maybe_purge(heap);
-  if (Page* page = take_kept_span(heap, slots)) {
-    reuse_kept_span(heap, page, rounded);
-    if (zero) std::memset(page->area, 0, size);  // it was in use
-    return page->area;
+  Page* kept = take_kept_span(heap, slots);
+  if (kept == nullptr) kept = take_resized_kept_span(heap, slots);
+  if (kept != nullptr) {
+    reuse_kept_span(heap, kept, rounded);
+    if (zero) std::memset(kept->area, 0, size);  // it was in use
+    return kept->area;
   }
-  // One that does not fit goes back first: a span's slots are resident, and
-  // the search below prefers them to untouched ones; nor does a thread hold
-  // a block it has no use for while it takes more memory.
+  // A kept run does not fit either: it goes back first, a span's slots are
+  // resident, and the search below prefers them to untouched ones; nor does
+  // a thread hold a block it has no use for while it takes more memory.
   evict_kept_block(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
@@ -1278,12 +1312,7 @@ bool take_idle_kept_block(ThreadHeap* heap) noexcept {
   }
   const bool was_full = segment->free_pages == 0;
   segment_return_page(segment, page);
-  // Segments with free slots come first in the list (find_span stops at
-  // the first full one).
-  if (was_full && heap->segments != segment) {
-    segment_list_remove(heap->segments, segment);
-    segment_list_push_front(heap->segments, segment);
-  }
+  if (was_full) segment_list_move_to_front(heap->segments, segment);
   return false;
 }
 

@@ -401,6 +401,20 @@ bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept {
   return true;
 }
 
+void segment_shrink_span(Segment* segment, Page* page, unsigned slots) noexcept {
+  const unsigned first = static_cast<unsigned>(page - segment->pages);
+  const unsigned old_slots = page->span_slots;
+  if (slots == 0 || slots >= old_slots) return;
+  // The tail's descriptors as claim_slots left them (owner_tag 0, not in
+  // use), pointing at themselves again: a stale pointer into them is
+  // reported as a free of memory no block holds.
+  for (unsigned offset = slots; offset < old_slots; ++offset) page[offset].span_offset = 0;
+  page->span_slots = static_cast<std::uint8_t>(slots);
+  const std::uint64_t tail = span_mask(first + slots, old_slots - slots);
+  segment->free_pages |= tail;
+  segment_mark_dirty(segment, tail);
+}
+
 void segment_return_page(Segment* segment, Page* page) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const unsigned slots = page->span_slots;

@@ -200,6 +200,10 @@ Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexce
 /// (and nothing changed) when they are not all free.
 bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept;
 
+/// Shrinks a page's span to its first `slots` slots (at least one); the
+/// others fall free, dirty (their memory is still resident until purged).
+void segment_shrink_span(Segment* segment, Page* page, unsigned slots) noexcept;
+
 /// A page of `slots` free slots of a heap segment (1 for a small page,
 /// medium_page_slots for a medium one), marked used, preferring slots whose
 /// memory is still resident; null when no run of free slots is that long.

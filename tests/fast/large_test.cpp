@@ -259,6 +259,60 @@ TEST(Large, AThreadKeepsItsLastFreedLargeBlockForItsNextOneOfAboutItsSize) {
   fast::set_purge_delay_ms(saved_delay);
 }
 
+TEST(Large, AKeptSpanIsCutOrGrownInPlaceForALargeRequestOfAnotherSize) {
+  // A thread whose large sizes vary: the kept span gives its tail back for
+  // a smaller request and grows over the free slots after it for a bigger
+  // one, without a search; when those slots are taken it goes back, and
+  // the request is served elsewhere.
+  const long saved_delay = fast::purge_delay_ms();
+  fast::set_purge_delay_ms(60000);
+  std::thread([] {
+    constexpr std::size_t kKiB = 1024;
+    const auto before = large_counts();
+    auto* first = static_cast<unsigned char*>(fast::allocate(1024 * kKiB, 16));
+    ASSERT_NE(first, nullptr);
+    std::memset(first, 0x11, 1024 * kKiB);
+    fast::deallocate(first);
+    // A quarter of its size: the same span, its last 12 slots free again.
+    auto* cut = static_cast<unsigned char*>(fast::allocate(256 * kKiB, 16));
+    EXPECT_EQ(cut, first);
+    EXPECT_TRUE(slot_is_free(first + 256 * kKiB));
+    EXPECT_TRUE(slot_is_free(first + 1023 * kKiB));
+    EXPECT_EQ(fast::usable_size(cut), fast::usable_size_for(256 * kKiB, 16));
+    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(cut)));
+    std::memset(cut, 0x22, 256 * kKiB);
+    fast::deallocate(cut);
+    EXPECT_EQ(large_counts(), before);
+    // Four times its size: grown back over the slots it gave up, cleared.
+    auto* grown = static_cast<unsigned char*>(fast::allocate_zeroed(1024 * kKiB, 16));
+    EXPECT_EQ(grown, first);
+    EXPECT_FALSE(slot_is_free(first + 1023 * kKiB));
+    for (std::size_t i = 0; i < 1024 * kKiB; i += 509) ASSERT_EQ(grown[i], 0) << i;
+    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(grown)));
+    fast::deallocate(grown);
+    // Cut to 128 KiB; another block takes the resident slots after it, so
+    // the kept span cannot grow for a request of 1 MiB: it goes back.
+    void* small = fast::allocate(128 * kKiB, 16);
+    EXPECT_EQ(small, static_cast<void*>(first));
+    auto* neighbour = static_cast<unsigned char*>(fast::allocate(512 * kKiB, 16));
+    ASSERT_EQ(neighbour, first + 128 * kKiB) << "the free resident slots after the cut span come first";
+    std::memset(neighbour, 0x33, 512 * kKiB);
+    fast::deallocate(small);
+    EXPECT_EQ(fast::thread_heap->cached_large.load(), fast::segment_page_of(fast::segment_lookup(first), first));
+    auto* elsewhere = static_cast<unsigned char*>(fast::allocate(1024 * kKiB, 16));
+    ASSERT_NE(elsewhere, nullptr);
+    EXPECT_NE(elsewhere, first);
+    EXPECT_TRUE(slot_is_free(first));
+    EXPECT_EQ(fast::thread_heap->cached_large.load(), nullptr);
+    std::memset(elsewhere, 0x44, 1024 * kKiB);
+    for (std::size_t i = 0; i < 512 * kKiB; i += 509) ASSERT_EQ(neighbour[i], 0x33) << i;
+    fast::deallocate(neighbour);
+    fast::deallocate(elsewhere);
+    EXPECT_EQ(large_counts(), before);
+  }).join();
+  fast::set_purge_delay_ms(saved_delay);
+}
+
 TEST(Large, AKeptLargeBlockGoesBackToItsSegmentAtTheSecondLookWithNoFreeBetween) {
   // The purge checks (the thread's own, every quarter delay, and the purge
   // thread's) look at the kept span: the first look after a free leaves it
