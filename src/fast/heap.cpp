@@ -671,10 +671,10 @@ Page* take_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
 
 /// A kept span that a request of `slots` slots does not fit, made to fit
 /// under the slot lock: its tail given back when it is too big, or grown
-/// over the free slots after it (where its bigger or smaller predecessor
-/// lay, most often), so that a thread whose large sizes vary keeps reusing
-/// one span without a search. Null when there is none or it cannot grow
-/// (it went back to its segment then).
+/// over the free resident slots after it (where a bigger predecessor lay,
+/// most often), so that a thread whose large sizes vary keeps reusing one
+/// span without a search. Null when there is none or it cannot grow (it
+/// went back to its segment then).
 Page* take_resized_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
   if (page == nullptr || !is_heap_span(page) || take_kept(heap, page) == nullptr) return nullptr;
@@ -687,7 +687,9 @@ Page* take_resized_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
       if (was_full) segment_list_move_to_front(heap->segments, segment);
       return page;
     }
-    if (segment_grow_span(segment, page, slots)) {
+    // Over resident slots only: where untouched ones would fault, the
+    // search may find resident ones elsewhere.
+    if (segment_grow_span(segment, page, slots, GrowOver::resident_slots)) {
       if (segment->free_pages == 0) segment_list_move_to_back(heap->segments, segment);
       return page;
     }
@@ -985,7 +987,7 @@ bool heap_keep_large_run(Page* page) noexcept {
   return true;
 }
 
-Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
+Page* heap_take_kept_run(unsigned units, std::size_t alignment, bool* fits) noexcept {
   ThreadHeap* heap = thread_heap;
   if (heap == &empty_heap) {
     // Nothing kept yet. A thread that allocates only blocks this big gets
@@ -995,11 +997,11 @@ Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept {
   }
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
   if (page == nullptr) return nullptr;
-  if (is_heap_span(page) || !fits_with_little_waste(page->reserved, units) ||
-      (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
+  if (is_heap_span(page) || (reinterpret_cast<std::uintptr_t>(page->area) & (alignment - 1)) != 0) {
     evict_kept_block(heap);  // no use for it: back before more memory is taken
     return nullptr;
   }
+  *fits = fits_with_little_waste(page->reserved, units);
   return take_kept(heap, page);
 }
 

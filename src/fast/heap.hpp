@@ -190,9 +190,11 @@ std::size_t heap_resize_large(Page* page, std::size_t rounded) noexcept;
 bool heap_keep_large_run(Page* page) noexcept;
 
 /// The run of a large segment the calling thread keeps, taken, when it
-/// holds `units` units with at most a quarter left over and starts on
-/// `alignment`; null otherwise. Its block is set up by the caller.
-Page* heap_take_kept_run(unsigned units, std::size_t alignment) noexcept;
+/// starts on `alignment`; null otherwise (a kept block of no use goes
+/// back). `*fits` says whether it holds `units` units with at most a
+/// quarter left over; if not, the caller cuts or grows it, or returns it.
+/// Its block is set up by the caller.
+Page* heap_take_kept_run(unsigned units, std::size_t alignment, bool* fits) noexcept;
 
 /// Frees a block of one of `heap`'s pages from the owning thread (used by the
 /// delayed-free list and the slow paths).

@@ -137,6 +137,8 @@ void* huge_allocate(std::size_t rounded, std::size_t alignment, bool zero) noexc
 }
 
 void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zero) noexcept;
+std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded,
+                             GrowOver over = GrowOver::free_slots) noexcept;
 
 /// The descriptor of a large or huge block's first page (its own region's
 /// header, or for a huge block aligned to 4 MiB or more, the one below).
@@ -270,8 +272,20 @@ void* large_allocate_unsampled(std::size_t size, std::size_t alignment, bool zer
   if (alignment <= large_unit_size) {
     if (void* block = heap_allocate_large(rounded, zero, size)) return block;
   }
-  if (Page* page = heap_take_kept_run(units, alignment)) {
-    // A run of a large segment the thread freed last (heap.hpp, cached_large).
+  bool fits = false;
+  Page* page = heap_take_kept_run(units, alignment, &fits);
+  // One that does not fit is cut, or grown over resident units only (the
+  // search prefers them to units that would fault).
+  if (page != nullptr && !fits &&
+      resize_large_run(segment_of(page), page, rounded, GrowOver::resident_slots) != rounded) {
+    // Too small, and the units after it are taken or not resident: back,
+    // before the search.
+    large_return_run(segment_of(page), page);
+    page = nullptr;
+  }
+  if (page != nullptr) {
+    // A run of a large segment the thread freed last (heap.hpp, cached_large),
+    // cut or grown in place where it did not fit.
     if (page->block_size != rounded) {
       count(&Counters::large_bytes, static_cast<std::int64_t>(rounded) - static_cast<std::int64_t>(page->block_size));
       page->block_size = rounded;
@@ -359,8 +373,9 @@ std::size_t large_usable_size(Segment*, const Page* page, const void* block) noe
 
 namespace {
 
-/// Grows or shrinks a large block over the units after it (shard lock taken here).
-std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) noexcept {
+/// Grows or shrinks a large block over the units after it (shard lock
+/// taken here); growth over resident units only when `over` says so.
+std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded, GrowOver over) noexcept {
   const std::size_t old = page->block_size;
   if (rounded > large_block_max) return old;
   const unsigned first = static_cast<unsigned>(page - segment->pages);
@@ -371,6 +386,7 @@ std::size_t resize_large_run(Segment* segment, Page* page, std::size_t rounded) 
   if (wanted > units) {
     const std::uint64_t more = run_mask(first + units, wanted - units);
     if ((segment->free_pages & more) != more) return old;
+    if (over == GrowOver::resident_slots && (segment->dirty_pages & more) != more) return old;
     count(&Counters::bytes_committed,
           static_cast<std::int64_t>(count_ones(more & ~segment->dirty_pages)) << Config::large_unit_shift);
     segment->free_pages &= ~more;

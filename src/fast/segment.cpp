@@ -390,13 +390,14 @@ Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexce
   return page;
 }
 
-bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept {
+bool segment_grow_span(Segment* segment, Page* page, unsigned slots, GrowOver over) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const unsigned old_slots = page->span_slots;
   if (slots <= old_slots) return true;
   if (first + slots > segment->page_count) return false;
   const std::uint64_t extra = span_mask(first + old_slots, slots - old_slots);
   if ((segment->free_pages & extra) != extra) return false;
+  if (over == GrowOver::resident_slots && (segment->dirty_pages & extra) != extra) return false;
   claim_slots(segment, page, old_slots, slots);
   return true;
 }

@@ -196,9 +196,15 @@ SpanChoice segment_choose_span(const Segment* segment, unsigned slots) noexcept;
 /// Takes the span chosen above (slots first .. first + slots - 1) as a page.
 Page* segment_take_span(Segment* segment, unsigned first, unsigned slots) noexcept;
 
+/// Which free slots a span may grow over: any, or only those whose memory
+/// is still resident (no page faults to come).
+enum class GrowOver { free_slots, resident_slots };
+
 /// Grows a page's span to `slots` slots over the free slots after it; false
-/// (and nothing changed) when they are not all free.
-bool segment_grow_span(Segment* segment, Page* page, unsigned slots) noexcept;
+/// (and nothing changed) when they are not all free (or, with
+/// resident_slots, not all resident).
+bool segment_grow_span(Segment* segment, Page* page, unsigned slots,
+                       GrowOver over = GrowOver::free_slots) noexcept;
 
 /// Shrinks a page's span to its first `slots` slots (at least one); the
 /// others fall free, dirty (their memory is still resident until purged).

@@ -309,6 +309,22 @@ TEST(Large, AKeptSpanIsCutOrGrownInPlaceForALargeRequestOfAnotherSize) {
     fast::deallocate(neighbour);
     fast::deallocate(elsewhere);
     EXPECT_EQ(large_counts(), before);
+    // The same for a run of a shared large segment (blocks above 2 MiB).
+    auto* run = static_cast<unsigned char*>(fast::allocate(3584 * kKiB, 16));
+    ASSERT_NE(run, nullptr);
+    std::memset(run, 0x55, 3584 * kKiB);
+    fast::deallocate(run);
+    auto* cut_run = static_cast<unsigned char*>(fast::allocate(2304 * kKiB, 16));
+    EXPECT_EQ(cut_run, run);
+    EXPECT_EQ(fast::usable_size(cut_run), fast::usable_size_for(2304 * kKiB, 16));
+    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(cut_run)));
+    fast::deallocate(cut_run);
+    auto* grown_run = static_cast<unsigned char*>(fast::allocate_zeroed(3584 * kKiB, 16));
+    EXPECT_EQ(grown_run, run);
+    for (std::size_t i = 0; i < 3584 * kKiB; i += 509) ASSERT_EQ(grown_run[i], 0) << i;
+    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(grown_run)));
+    fast::deallocate(grown_run);
+    EXPECT_EQ(large_counts(), before);
   }).join();
   fast::set_purge_delay_ms(saved_delay);
 }

@@ -457,10 +457,9 @@ constexpr int kNotStarted = 2;  ///< the purge thread did not start
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
     void* small[512] = {};
     for (unsigned turn = 0; std::chrono::steady_clock::now() < until; ++turn) {
-      // Spans of varying size (cut and grown in place), then runs of a shared
-      // large segment.
-      const std::size_t size =
-          (turn / 128) % 2 == 0 ? 100000 + (turn % 5) * 400000 : (std::size_t{3} << 20) + (turn % 3) * 4096;
+      // Spans of the heap's slots, then runs of a shared large segment, in
+      // turn; of varying size, so that the kept one is cut or grown too.
+      const std::size_t size = ((turn / 128) % 2 == 0 ? 100000 : 2200000) + (turn % 5) * 400000;
       auto* block = static_cast<unsigned char*>(fast::allocate(size, 16));
       std::memset(block, static_cast<int>(turn & 0xff), size);
       if (block[0] != (turn & 0xff) || block[size - 1] != (turn & 0xff)) damaged.fetch_add(1);
