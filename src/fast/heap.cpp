@@ -941,9 +941,9 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (zero) std::memset(kept->area, 0, size);  // it was in use
     return kept->area;
   }
-  // A kept run does not fit either: it goes back first, a span's slots are
-  // resident, and the search below prefers them to untouched ones; nor does
-  // a thread hold a block it has no use for while it takes more memory.
+  // A kept run goes back first (a span that could not grow went back
+  // already, so that the search below finds its resident slots): a thread
+  // holds no block it has no use for while it takes more memory.
   evict_kept_block(heap);
   SpanChoice choice;
   Page* page = take_span_of_own_segments(heap, slots, &choice);
