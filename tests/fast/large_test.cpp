@@ -259,37 +259,57 @@ TEST(Large, AThreadKeepsItsLastFreedLargeBlockForItsNextOneOfAboutItsSize) {
   fast::set_purge_delay_ms(saved_delay);
 }
 
+namespace {
+constexpr std::size_t kKiB = 1024;
+
+/// Frees a large block of `big` bytes, then asks for `small` bytes and for
+/// `big` again: both must come at its address (the kept block cut, its
+/// tail free, then grown back over it and cleared), with exact statistics
+/// meanwhile. Returns the address; the block there is freed (kept).
+unsigned char* expect_cut_then_grown_in_place(std::size_t big, std::size_t small) {
+  const auto before = large_counts();
+  auto* first = static_cast<unsigned char*>(fast::allocate(big, 16));
+  EXPECT_NE(first, nullptr);
+  if (first == nullptr) return nullptr;
+  std::memset(first, 0x11, big);
+  fast::deallocate(first);
+  auto* cut = static_cast<unsigned char*>(fast::allocate(small, 16));
+  EXPECT_EQ(cut, first);
+  EXPECT_TRUE(slot_is_free(first + small));
+  EXPECT_TRUE(slot_is_free(first + big - 1));
+  EXPECT_EQ(fast::usable_size(cut), fast::usable_size_for(small, 16));
+  EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(cut)));
+  std::memset(cut, 0x22, small);
+  fast::deallocate(cut);
+  EXPECT_EQ(large_counts(), before);
+  auto* grown = static_cast<unsigned char*>(fast::allocate_zeroed(big, 16));
+  EXPECT_EQ(grown, first);
+  EXPECT_FALSE(slot_is_free(first + big - 1));
+  for (std::size_t i = 0; i < big; i += 509) {
+    if (grown[i] != 0) {
+      ADD_FAILURE() << "byte " << i << " of the grown block is not cleared";
+      break;
+    }
+  }
+  EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(grown)));
+  fast::deallocate(grown);
+  EXPECT_EQ(large_counts(), before);
+  return first;
+}
+}  // namespace
+
 TEST(Large, AKeptSpanIsCutOrGrownInPlaceForALargeRequestOfAnotherSize) {
-  // A thread whose large sizes vary: the kept span gives its tail back for
+  // A thread whose large sizes vary: the kept block gives its tail back for
   // a smaller request and grows over the free slots after it for a bigger
   // one, without a search; when those slots are taken it goes back, and
   // the request is served elsewhere.
   const long saved_delay = fast::purge_delay_ms();
   fast::set_purge_delay_ms(60000);
   std::thread([] {
-    constexpr std::size_t kKiB = 1024;
     const auto before = large_counts();
-    auto* first = static_cast<unsigned char*>(fast::allocate(1024 * kKiB, 16));
+    // A span of the heap's slots: 1 MiB, cut to a quarter, grown back.
+    unsigned char* first = expect_cut_then_grown_in_place(1024 * kKiB, 256 * kKiB);
     ASSERT_NE(first, nullptr);
-    std::memset(first, 0x11, 1024 * kKiB);
-    fast::deallocate(first);
-    // A quarter of its size: the same span, its last 12 slots free again.
-    auto* cut = static_cast<unsigned char*>(fast::allocate(256 * kKiB, 16));
-    EXPECT_EQ(cut, first);
-    EXPECT_TRUE(slot_is_free(first + 256 * kKiB));
-    EXPECT_TRUE(slot_is_free(first + 1023 * kKiB));
-    EXPECT_EQ(fast::usable_size(cut), fast::usable_size_for(256 * kKiB, 16));
-    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(cut)));
-    std::memset(cut, 0x22, 256 * kKiB);
-    fast::deallocate(cut);
-    EXPECT_EQ(large_counts(), before);
-    // Four times its size: grown back over the slots it gave up, cleared.
-    auto* grown = static_cast<unsigned char*>(fast::allocate_zeroed(1024 * kKiB, 16));
-    EXPECT_EQ(grown, first);
-    EXPECT_FALSE(slot_is_free(first + 1023 * kKiB));
-    for (std::size_t i = 0; i < 1024 * kKiB; i += 509) ASSERT_EQ(grown[i], 0) << i;
-    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(grown)));
-    fast::deallocate(grown);
     // Cut to 128 KiB; another block takes the resident slots after it, so
     // the kept span cannot grow for a request of 1 MiB: it goes back.
     void* small = fast::allocate(128 * kKiB, 16);
@@ -309,22 +329,9 @@ TEST(Large, AKeptSpanIsCutOrGrownInPlaceForALargeRequestOfAnotherSize) {
     fast::deallocate(neighbour);
     fast::deallocate(elsewhere);
     EXPECT_EQ(large_counts(), before);
-    // The same for a run of a shared large segment (blocks above 2 MiB).
-    auto* run = static_cast<unsigned char*>(fast::allocate(3584 * kKiB, 16));
-    ASSERT_NE(run, nullptr);
-    std::memset(run, 0x55, 3584 * kKiB);
-    fast::deallocate(run);
-    auto* cut_run = static_cast<unsigned char*>(fast::allocate(2304 * kKiB, 16));
-    EXPECT_EQ(cut_run, run);
-    EXPECT_EQ(fast::usable_size(cut_run), fast::usable_size_for(2304 * kKiB, 16));
-    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(cut_run)));
-    fast::deallocate(cut_run);
-    auto* grown_run = static_cast<unsigned char*>(fast::allocate_zeroed(3584 * kKiB, 16));
-    EXPECT_EQ(grown_run, run);
-    for (std::size_t i = 0; i < 3584 * kKiB; i += 509) ASSERT_EQ(grown_run[i], 0) << i;
-    EXPECT_EQ(large_counts(), std::make_pair(before.first + 1, before.second + fast::usable_size(grown_run)));
-    fast::deallocate(grown_run);
-    EXPECT_EQ(large_counts(), before);
+    // A run of a shared large segment (blocks above 2 MiB): 3.5 MiB, cut
+    // to 2.25 MiB, grown back.
+    EXPECT_NE(expect_cut_then_grown_in_place(3584 * kKiB, 2304 * kKiB), nullptr);
   }).join();
   fast::set_purge_delay_ms(saved_delay);
 }
