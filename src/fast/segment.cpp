@@ -70,15 +70,15 @@ unsigned shift_for(SegmentKind kind) noexcept {
   }
 }
 
-void format(Segment* segment, SegmentKind kind) noexcept {
+void format(Segment* segment, SegmentKind kind, bool fresh) noexcept {
   segment->kind = kind;
   segment->page_shift = static_cast<std::uint8_t>(shift_for(kind));
   segment->page_count = static_cast<std::uint32_t>(segment_size >> segment->page_shift);
   // Page descriptors hold atomics; clearing them as bytes is fine because no
-  // other thread can see a segment that is being formatted. Only the
-  // descriptors of this kind's pages are touched: a large segment's header
-  // then costs one resident OS page instead of three.
-  std::memset(static_cast<void*>(segment->pages), 0, sizeof(Page) * segment->page_count);
+  // other thread can see a segment that is being formatted. A fresh mapping
+  // reads as zeros already: clearing it would fault in the OS pages of
+  // descriptors the segment may never use (8 KiB of them span three).
+  if (!fresh) std::memset(static_cast<void*>(segment->pages), 0, sizeof(Page) * segment->page_count);
   segment->used_pages = 0;
   std::uint64_t all = segment->page_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << segment->page_count) - 1;
   // Slot 0 is the header itself.
@@ -158,7 +158,8 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   // header is first written: a range that already holds a small page is not
   // given a huge one. A cached segment keeps the advice it was mapped with.
   const bool huge = kind == SegmentKind::heap && huge_pages_for_small_blocks();
-  if (segment != nullptr) {
+  const bool fresh = segment == nullptr;
+  if (!fresh) {
     count(&Counters::segments_cached, -1);
   } else {
     segment = static_cast<Segment*>(platform::reserve_aligned(segment_size, segment_size));
@@ -174,7 +175,7 @@ Segment* segment_acquire(SegmentKind kind, std::size_t want_touched) noexcept {
   // holds whichever kind the segment is formatted as.
   static_assert(Config::small_page_shift == Config::large_unit_shift);
   const std::uint64_t left_dirty = segment->touched_end > segment_header_size ? segment->dirty_pages : 0;
-  format(segment, kind);
+  format(segment, kind, fresh);
   segment_guard_metadata(segment);
   // They are free and dirty: reused first, purged if they stay free.
   if (left_dirty != 0) segment_mark_dirty(segment, segment->free_pages & left_dirty);
