@@ -603,11 +603,6 @@ bool is_heap_span(const Page* page) noexcept { return page->size_class == large_
 /// at most a quarter of a request's size would go unused.
 bool fits_with_little_waste(unsigned have, unsigned want) noexcept { return have >= want && have - want <= want / 4; }
 
-/// A kept span serves a request of `slots` slots.
-bool kept_span_fits(const Page* page, unsigned slots) noexcept {
-  return is_heap_span(page) && fits_with_little_waste(page->span_slots, slots);
-}
-
 /// Takes `page`, the kept block its owner looked at, out of cached_large;
 /// null when the purge thread took it meanwhile (the exchange decides).
 Page* take_kept(ThreadHeap* heap, Page* page) noexcept {
@@ -661,23 +656,17 @@ void free_large_page(ThreadHeap* heap, Page* page) noexcept {
   keep_block(heap, page);
 }
 
-/// The kept block when it is a span of `slots` slots or up to a quarter
-/// more, taken; null otherwise.
+/// The kept block when it is a span, taken for a request of `slots` slots.
+/// One of that many slots or up to a quarter more serves as it is; another
+/// is made to fit under the slot lock: its tail given back when it is too
+/// big, or grown over the free resident slots after it (where a bigger
+/// predecessor lay, most often), so that a thread whose large sizes vary
+/// keeps reusing one span without a search. Null when there is none or it
+/// cannot grow (it went back to its segment then).
 Page* take_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
   Page* page = heap->cached_large.load(std::memory_order_relaxed);
-  if (page == nullptr || !kept_span_fits(page, slots)) return nullptr;
-  return take_kept(heap, page);
-}
-
-/// A kept span that a request of `slots` slots does not fit, made to fit
-/// under the slot lock: its tail given back when it is too big, or grown
-/// over the free resident slots after it (where a bigger predecessor lay,
-/// most often), so that a thread whose large sizes vary keeps reusing one
-/// span without a search. Null when there is none or it cannot grow (it
-/// went back to its segment then).
-Page* take_resized_kept_span(ThreadHeap* heap, unsigned slots) noexcept {
-  Page* page = heap->cached_large.load(std::memory_order_relaxed);
   if (page == nullptr || !is_heap_span(page) || take_kept(heap, page) == nullptr) return nullptr;
+  if (fits_with_little_waste(page->span_slots, slots)) return page;
   Segment* segment = segment_of(page);
   {
     OwnSlotsGuard guard(heap);
@@ -934,9 +923,7 @@ void* heap_allocate_large(std::size_t rounded, bool zero, std::size_t size) noex
     if (heap == nullptr) return nullptr;
   }
   take_back_frees_and_maybe_purge(heap);
-  Page* kept = take_kept_span(heap, slots);
-  if (kept == nullptr) kept = take_resized_kept_span(heap, slots);
-  if (kept != nullptr) {
+  if (Page* kept = take_kept_span(heap, slots)) {
     reuse_kept_span(heap, kept, rounded);
     if (zero) std::memset(kept->area, 0, size);  // it was in use
     return kept->area;

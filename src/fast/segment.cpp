@@ -403,24 +403,29 @@ bool segment_grow_span(Segment* segment, Page* page, unsigned slots, GrowOver ov
   return true;
 }
 
-void segment_shrink_span(Segment* segment, Page* page, unsigned slots) noexcept {
+namespace {
+/// Frees the slots of `page`'s span from `keep` on (all of them for 0):
+/// free and dirty, their descriptors as claim_slots left them (owner_tag
+/// 0, not in use) and pointing at themselves again, so that a stale
+/// pointer into them is reported as a free of memory no block holds.
+void free_span_slots(Segment* segment, Page* page, unsigned keep) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
-  const unsigned old_slots = page->span_slots;
-  if (slots == 0 || slots >= old_slots) return;
-  // The tail's descriptors as claim_slots left them (owner_tag 0, not in
-  // use), pointing at themselves again: a stale pointer into them is
-  // reported as a free of memory no block holds.
-  for (unsigned offset = slots; offset < old_slots; ++offset) page[offset].span_offset = 0;
-  page->span_slots = static_cast<std::uint8_t>(slots);
-  const std::uint64_t tail = span_mask(first + slots, old_slots - slots);
-  segment->free_pages |= tail;
-  segment_mark_dirty(segment, tail);
+  const unsigned slots = page->span_slots;
+  for (unsigned offset = keep > 0 ? keep : 1; offset < slots; ++offset) page[offset].span_offset = 0;
+  page->span_slots = static_cast<std::uint8_t>(keep);
+  const std::uint64_t freed = span_mask(first + keep, slots - keep);
+  segment->free_pages |= freed;
+  segment_mark_dirty(segment, freed);
+}
+}  // namespace
+
+void segment_shrink_span(Segment* segment, Page* page, unsigned slots) noexcept {
+  if (slots == 0 || slots >= page->span_slots) return;
+  free_span_slots(segment, page, slots);
 }
 
 void segment_return_page(Segment* segment, Page* page) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
-  const unsigned slots = page->span_slots;
-  const std::uint64_t mask = span_mask(first, slots);
   if (page->size_class == large_page_class) {
     count(&Counters::large_blocks, -1);
     count(&Counters::large_bytes, -static_cast<std::int64_t>(page->block_size));
@@ -444,11 +449,8 @@ void segment_return_page(Segment* segment, Page* page) noexcept {
   page->in_full = false;
   page->owner.store(nullptr, std::memory_order_relaxed);
   page->owner_tag.store(0, std::memory_order_relaxed);
-  for (unsigned offset = 1; offset < slots; ++offset) page[offset].span_offset = 0;
-  page->span_slots = 0;
-  segment->free_pages |= mask;
   --segment->used_pages;
-  segment_mark_dirty(segment, mask);
+  free_span_slots(segment, page, 0);
 }
 
 void segment_mark_dirty(Segment* segment, std::uint64_t pages) noexcept {
