@@ -102,6 +102,12 @@ using RegisteredEntryPoints = EntryPoints<GlobalForm<A>>;
   extern "C" {                                                                                           \
   void* malloc(std::size_t size) noexcept { return globalloc_registered_entry_points::malloc(size); }   \
   void free(void* block) noexcept { globalloc_registered_entry_points::free(block); }                   \
+  void free_sized(void* block, std::size_t size) noexcept {                                              \
+    globalloc_registered_entry_points::free_sized(block, size);                                          \
+  }                                                                                                      \
+  void free_aligned_sized(void* block, std::size_t align, std::size_t size) noexcept {                   \
+    globalloc_registered_entry_points::free_aligned_sized(block, align, size);                           \
+  }                                                                                                      \
   void* calloc(std::size_t count, std::size_t size) noexcept {                                          \
     return globalloc_registered_entry_points::calloc(count, size);                                       \
   }                                                                                                      \
@@ -135,8 +141,9 @@ using RegisteredEntryPoints = EntryPoints<GlobalForm<A>>;
   GLOBALLOC_DETAIL_NEW_DELETE(Allocator)
 
 /// As GLOBALLOC_GLOBAL_ALLOCATOR, and the malloc family too (malloc, free,
-/// calloc, realloc, reallocarray, posix_memalign, aligned_alloc, memalign,
-/// valloc, pvalloc, malloc_usable_size, malloc_trim).
+/// C23's free_sized and free_aligned_sized, calloc, realloc, reallocarray,
+/// posix_memalign, aligned_alloc, memalign, valloc, pvalloc,
+/// malloc_usable_size, malloc_trim).
 #define GLOBALLOC_GLOBAL_ALLOCATOR_WITH_MALLOC(Allocator) \
   GLOBALLOC_DETAIL_ONE_PER_ARTIFACT(Allocator)            \
   GLOBALLOC_DETAIL_NEW_DELETE(Allocator)                  \

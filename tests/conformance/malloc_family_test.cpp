@@ -19,6 +19,7 @@
 #include <set>
 #include <vector>
 
+#include <globalloc/globalloc.h>
 #include <globalloc/testing/patterns.hpp>
 
 #ifndef GLOBALLOC_EXPECTED_ALLOCATOR
@@ -26,6 +27,9 @@
 #endif
 
 extern "C" const char* globalloc_global_allocator_name(void) noexcept;
+// C23's sized frees; glibc 2.36's <stdlib.h> does not declare them yet.
+extern "C" void free_sized(void* block, std::size_t size) noexcept;
+extern "C" void free_aligned_sized(void* block, std::size_t alignment, std::size_t size) noexcept;
 
 namespace {
 
@@ -64,6 +68,20 @@ TEST(Registration, TheProcessUsesThisExecutablesSymbols) {
     ASSERT_NE(::dladdr(address, &found), 0) << symbol;
     EXPECT_EQ(found.dli_fbase, self.dli_fbase)
         << symbol << " resolves to " << (found.dli_fname ? found.dli_fname : "?") << ", not to this executable";
+  }
+}
+
+// C23's sized frees are this executable's too. glibc 2.36 has none, so no
+// shared library references them and the linker leaves them out of the
+// dynamic symbol table (dlsym cannot see them): where they are defined is
+// the question.
+TEST(Registration, TheSizedFreesAreThisExecutables) {
+  Dl_info self{}, found{};
+  ASSERT_NE(::dladdr(reinterpret_cast<void*>(&globalloc_global_allocator_name), &self), 0);
+  for (void* address : {reinterpret_cast<void*>(&free_sized), reinterpret_cast<void*>(&free_aligned_sized)}) {
+    ASSERT_NE(::dladdr(address, &found), 0);
+    EXPECT_EQ(found.dli_fbase, self.dli_fbase) << (found.dli_sname ? found.dli_sname : "?") << " is in "
+                                               << (found.dli_fname ? found.dli_fname : "?");
   }
 }
 
@@ -120,6 +138,66 @@ TEST(Free, NullIsANoOpAndErrnoIsPreserved) {
   errno = 1234;
   std::free(opaque_pointer(static_cast<void*>(nullptr)));
   EXPECT_EQ(errno, 1234);
+}
+
+// ---- free_sized, free_aligned_sized (C23) ----
+
+TEST(FreeSized, FreesWhatMallocCallocAndReallocGaveWithTheirSizes) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{24}, std::size_t{1000}, std::size_t{5000},
+                           std::size_t{70000}, std::size_t{3} << 20, std::size_t{40} << 20}) {
+    for (int round = 0; round < 3; ++round) {
+      void* from_malloc = std::malloc(opaque(size));
+      void* from_calloc = std::calloc(1, opaque(size));
+      void* from_realloc = std::realloc(std::malloc(opaque(std::size_t{10})), opaque(size));
+      ASSERT_NE(from_malloc, nullptr);
+      ASSERT_NE(from_calloc, nullptr);
+      ASSERT_NE(from_realloc, nullptr);
+      fill_pattern(from_malloc, size, static_cast<std::uint32_t>(size));
+      EXPECT_EQ(first_nonzero(from_calloc, size), size) << "calloc(1, " << size << ")";
+      errno = 1234;
+      free_sized(from_malloc, size);
+      free_sized(from_calloc, size);
+      free_sized(from_realloc, size);
+      EXPECT_EQ(errno, 1234) << "free_sized of " << size << "-byte blocks changed errno";
+    }
+  }
+  errno = 1234;
+  free_sized(opaque_pointer(static_cast<void*>(nullptr)), 100);
+  EXPECT_EQ(errno, 1234);
+}
+
+TEST(FreeSized, FreesWhatAlignedAllocGaveWithItsAlignmentAndSize) {
+  for (std::size_t alignment : {std::size_t{8}, std::size_t{16}, std::size_t{64}, std::size_t{4096},
+                                std::size_t{1} << 21}) {
+    for (std::size_t size : {alignment, alignment * 3, alignment * 40}) {
+      void* block = std::aligned_alloc(opaque(alignment), opaque(size));
+      ASSERT_NE(block, nullptr);
+      EXPECT_TRUE(is_aligned(block, alignment));
+      fill_pattern(block, size, static_cast<std::uint32_t>(alignment));
+      errno = 1234;
+      free_aligned_sized(block, alignment, size);
+      EXPECT_EQ(errno, 1234) << "free_aligned_sized(" << alignment << ", " << size << ") changed errno";
+    }
+  }
+  free_aligned_sized(opaque_pointer(static_cast<void*>(nullptr)), 64, 64);
+}
+
+// The fast allocator counts its huge blocks: a sized free really frees.
+TEST(FreeSized, TheBlockIsGone) {
+  if (std::strcmp(globalloc_global_allocator_name(), "fast") != 0) GTEST_SKIP() << "counts only the fast allocator's";
+  globalloc_stats before{};
+  globalloc_stats_get(&before);
+  const std::size_t size = std::size_t{48} << 20;
+  void* plain = std::malloc(opaque(size));
+  void* aligned = std::aligned_alloc(opaque(std::size_t{4096}), opaque(size));
+  globalloc_stats held{};
+  globalloc_stats_get(&held);
+  EXPECT_EQ(held.huge_blocks, before.huge_blocks + 2);
+  free_sized(plain, size);
+  free_aligned_sized(aligned, 4096, size);
+  globalloc_stats after{};
+  globalloc_stats_get(&after);
+  EXPECT_EQ(after.huge_blocks, before.huge_blocks);
 }
 
 // ---- calloc ----

@@ -22,6 +22,10 @@
 #endif
 #include "vm_flags.hpp"
 
+// C23's sized frees; glibc 2.36's <stdlib.h> does not declare them yet.
+extern "C" void free_sized(void* block, std::size_t size) noexcept;
+extern "C" void free_aligned_sized(void* block, std::size_t alignment, std::size_t size) noexcept;
+
 namespace {
 
 // The compiler must not see through these: it would warn about, or remove,
@@ -251,6 +255,26 @@ TEST(MisuseDeathTest, AlignedDeleteWithTheWrongAlignment) {
       },
       "globalloc: size mismatch in sized delete of block 0x[0-9a-f]+ \\(allocated with size 64 align 128, freed "
       "with size 64 align 256\\)");
+}
+
+TEST(MisuseDeathTest, FreeSizedWithTheWrongSize) {
+  EXPECT_DEATH(
+      {
+        void* block = opaque(std::malloc(64));
+        free_sized(block, 100);
+      },
+      "globalloc: size mismatch in sized delete of block 0x[0-9a-f]+ \\(allocated with size 64 align 16, freed "
+      "with size 100 align 16\\)");
+}
+
+TEST(MisuseDeathTest, FreeAlignedSizedWithTheWrongAlignment) {
+  EXPECT_DEATH(
+      {
+        void* block = opaque(std::aligned_alloc(128, 256));
+        free_aligned_sized(block, 256, 256);
+      },
+      "globalloc: size mismatch in sized delete of block 0x[0-9a-f]+ \\(allocated with size 256 align 128, freed "
+      "with size 256 align 256\\)");
 }
 
 TEST(MisuseDeathTest, WritePastTheEndIsCaughtOnFree) {

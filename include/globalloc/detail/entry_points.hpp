@@ -146,6 +146,27 @@ struct EntryPoints {
     }
   }
 
+  // C23's sized frees: the block with the size (and for free_aligned_sized
+  // the alignment) it was allocated with, which the allocator gets as sized
+  // delete gives them. A size or alignment that does not match is undefined
+  // behaviour in C: the hardened allocator reports it, the others free the
+  // block. An alignment that no allocation could have had frees by the
+  // address alone. Both keep errno, as free does.
+  static void free_sized(void* block, std::size_t size) noexcept {
+    const int saved = errno;
+    operator_delete(block, unaligned(size));
+    errno = saved;
+  }
+  static void free_aligned_sized(void* block, std::size_t align, std::size_t size) noexcept {
+    if (!is_valid_alignment(align)) {
+      free(block);
+      return;
+    }
+    const int saved = errno;
+    operator_delete(block, aligned(size, align));
+    errno = saved;
+  }
+
   static void* calloc(std::size_t count, std::size_t size) noexcept {
     std::size_t total;
     if (__builtin_mul_overflow(count, size, &total)) return fail_with(ENOMEM);
