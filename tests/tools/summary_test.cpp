@@ -1,4 +1,5 @@
 // The checks-cost table of `globalloc bench` and `compare` (summary.cpp),
+// and fast against its peers (head_to_head_table, slowest_against_best),
 // fed with run times chosen here: it must pair each round's two runs, so
 // that a slow phase of the machine neither hides a cost nor invents one.
 #include <gtest/gtest.h>
@@ -100,4 +101,82 @@ TEST(ChecksCostTable, PairedRatiosFollowTheRounds) {
   EXPECT_DOUBLE_EQ(ratios[0], 2.0);
   EXPECT_DOUBLE_EQ(ratios[1], 1.0);
   EXPECT_DOUBLE_EQ(ratios[2], 0.5);
+}
+
+// ---- fast against jemalloc, mimalloc and tcmalloc (head_to_head_table) ----
+
+namespace {
+
+Measurement peer_runs(const std::string& allocator, double seconds, double rss_kb) {
+  Measurement measurement;
+  measurement.allocator = allocator;
+  measurement.seconds = {seconds, seconds, seconds};
+  measurement.peak_rss_kb = {rss_kb, rss_kb, rss_kb};
+  return measurement;
+}
+
+Comparison workload(const std::string& name, std::vector<Measurement> rows) {
+  Comparison comparison;
+  comparison.target = name;
+  comparison.rows = std::move(rows);
+  return comparison;
+}
+
+// Three workloads: fast ahead of jemalloc on all; behind mimalloc on wl-b,
+// which mimalloc alone ran (it failed wl-c); tcmalloc never ran.
+std::vector<Comparison> three_workloads() {
+  Measurement failed = peer_runs("mimalloc", 1.0, 1000);
+  failed.seconds.clear();
+  failed.failure = "exit 1";
+  return {workload("wl-a", {peer_runs("fast", 0.50, 1000), peer_runs("jemalloc", 1.00, 2000),
+                            peer_runs("mimalloc", 0.40, 1000)}),
+          workload("wl-b", {peer_runs("fast", 0.90, 1000), peer_runs("jemalloc", 1.50, 1000),
+                            peer_runs("mimalloc", 0.60, 500)}),
+          workload("wl-c", {peer_runs("fast", 0.20, 1000), peer_runs("jemalloc", 0.80, 4000), failed})};
+}
+
+}  // namespace
+
+TEST(HeadToHeadTable, GeometricMeansOverTheWorkloadsBothRanAndTheSlowestOne) {
+  const Table table = head_to_head_table(three_workloads(), "fast", {"jemalloc", "mimalloc", "tcmalloc"});
+  ASSERT_EQ(table.rows.size(), 2u) << "tcmalloc never ran: no row";
+  EXPECT_EQ(table.rows[0][0], "jemalloc");
+  EXPECT_EQ(cell(table, "workloads both ran", 0), "3");
+  // (0.5 * 0.6 * 0.25)^(1/3) = 0.422; RSS (0.5 * 1 * 0.25)^(1/3) = 0.5.
+  EXPECT_EQ(cell(table, "time fast / peer", 0), "0.42");
+  EXPECT_EQ(cell(table, "peak RSS fast / peer", 0), "0.50");
+  EXPECT_EQ(cell(table, "fast's slowest workload against it", 0), "wl-b 0.600");
+  // mimalloc failed wl-c: only wl-a (1.25) and wl-b (1.5) count.
+  EXPECT_EQ(table.rows[1][0], "mimalloc");
+  EXPECT_EQ(cell(table, "workloads both ran", 1), "2");
+  EXPECT_EQ(cell(table, "time fast / peer", 1), "1.37");
+  EXPECT_EQ(cell(table, "peak RSS fast / peer", 1), "1.41");
+  EXPECT_EQ(cell(table, "fast's slowest workload against it", 1), "wl-b 1.500");
+}
+
+TEST(HeadToHeadTable, NoRowsWithoutOurAllocatorsRunsAndNoneForAPeerThatNeverRan) {
+  std::vector<Comparison> without_fast = three_workloads();
+  for (auto& comparison : without_fast) comparison.rows.erase(comparison.rows.begin());
+  const Table table = head_to_head_table(without_fast, "fast", {"jemalloc", "mimalloc"});
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(cell(table, "workloads both ran", 0), "0");
+  EXPECT_EQ(cell(table, "time fast / peer", 0), "-");
+  EXPECT_TRUE(head_to_head_table(three_workloads(), "fast", {"tcmalloc"}).rows.empty());
+}
+
+TEST(SlowestAgainstBest, TheFastestPeerOfEachWorkloadSlowestFirstAtMostCount) {
+  const std::vector<Comparison> comparisons = three_workloads();
+  // wl-a: best mimalloc 0.40 (fast 1.25x); wl-b: best mimalloc 0.60 (1.5x);
+  // wl-c: best jemalloc 0.80, fast ahead: left out.
+  const auto all = slowest_against_best(comparisons, "fast", {"jemalloc", "mimalloc", "tcmalloc"}, 5);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].target, "wl-b");
+  EXPECT_EQ(all[0].peer, "mimalloc");
+  EXPECT_DOUBLE_EQ(all[0].ratio, 1.5);
+  EXPECT_EQ(all[1].target, "wl-a");
+  EXPECT_DOUBLE_EQ(all[1].ratio, 1.25);
+  const auto one = slowest_against_best(comparisons, "fast", {"jemalloc", "mimalloc"}, 1);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].target, "wl-b");
+  EXPECT_TRUE(slowest_against_best(comparisons, "fast", {"jemalloc"}, 3).empty()) << "fast beats jemalloc everywhere";
 }

@@ -40,6 +40,33 @@ std::string escape_xml(const std::string& text) {
   return out;
 }
 
+// fast against the allocators it is meant to beat, each alone and the best
+// of them per workload: whether it is faster on the whole, smaller, and
+// where it falls furthest behind.
+std::string head_to_head_section(const std::vector<Comparison>& comparisons) {
+  const std::vector<std::string> peers = {"jemalloc", "mimalloc", "tcmalloc"};
+  const Table table = head_to_head_table(comparisons, "fast", peers);
+  if (table.rows.empty()) return {};
+  std::string out =
+      "\n## fast against jemalloc, mimalloc and tcmalloc\n\n"
+      "Per peer, over the workloads both ran: the geometric means of fast's median time and median peak RSS "
+      "divided by the peer's (below 1: fast is faster, or smaller), and fast's slowest workload against it.\n\n" +
+      table.markdown();
+  const std::vector<Shortfall> behind = slowest_against_best(comparisons, "fast", peers, 3);
+  out += "\nAgainst the fastest of them on each workload, fast is slowest on: ";
+  if (behind.empty()) out += "none (fast is the fastest on every workload)";
+  for (std::size_t i = 0; i < behind.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += behind[i].target;
+    out += ' ';
+    out += format_fixed(behind[i].ratio, 3);
+    out += "x ";
+    out += behind[i].peer;
+  }
+  out += ".\n";
+  return out;
+}
+
 // One table of a metric the workloads report themselves (KiB, shown in
 // MiB), a row per workload that reported it; empty when none did.
 std::string metric_section(const std::vector<Comparison>& comparisons, const std::vector<std::string>& names,
@@ -144,6 +171,7 @@ std::string markdown_report(const std::vector<Comparison>& comparisons,
            "the median of the rounds' ratios and the noise half their range. Above noise: fast was slower "
            "in every round (at least 5).\n\n" +
            checks.markdown();
+  out += head_to_head_section(comparisons);
   out += "\n## Time\n\n" + time_matrix(comparisons, names).markdown();
   out += "\n![time ratio against glibc](chart.svg)\n";
   out += "\n## Peak RSS\n\n" + rss_matrix(comparisons, names).markdown();

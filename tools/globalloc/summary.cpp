@@ -255,6 +255,62 @@ Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::s
   return table;
 }
 
+Table head_to_head_table(const std::vector<Comparison>& comparisons, const std::string& ours,
+                         const std::vector<std::string>& peers) {
+  Table table;
+  table.header = {"peer", "workloads both ran", "time " + ours + " / peer", "peak RSS " + ours + " / peer",
+                  ours + "'s slowest workload against it"};
+  table.right_aligned = {false, true, true, true, false};
+  for (const auto& peer : peers) {
+    std::vector<double> times, sizes;
+    const Comparison* slowest = nullptr;
+    double slowest_ratio = 0;
+    bool ran = false;
+    for (const auto& comparison : comparisons) {
+      const Measurement* mine = comparison.find(ours);
+      const Measurement* theirs = comparison.find(peer);
+      if (theirs != nullptr) ran = true;
+      if (mine == nullptr || theirs == nullptr || !mine->ok() || !theirs->ok()) continue;
+      if (theirs->median_seconds() <= 0 || theirs->median_rss_kb() <= 0) continue;
+      const double time_ratio = mine->median_seconds() / theirs->median_seconds();
+      times.push_back(time_ratio);
+      sizes.push_back(mine->median_rss_kb() / theirs->median_rss_kb());
+      if (slowest == nullptr || time_ratio > slowest_ratio) {
+        slowest = &comparison;
+        slowest_ratio = time_ratio;
+      }
+    }
+    if (!ran) continue;
+    table.rows.push_back({peer, std::to_string(times.size()),
+                          times.empty() ? "-" : format_fixed(geometric_mean(times), 2),
+                          sizes.empty() ? "-" : format_fixed(geometric_mean(sizes), 2),
+                          slowest == nullptr ? "-" : slowest->target + " " + format_fixed(slowest_ratio, 3)});
+  }
+  return table;
+}
+
+std::vector<Shortfall> slowest_against_best(const std::vector<Comparison>& comparisons, const std::string& ours,
+                                            const std::vector<std::string>& peers, std::size_t count) {
+  std::vector<Shortfall> shortfalls;
+  for (const auto& comparison : comparisons) {
+    const Measurement* mine = comparison.find(ours);
+    if (mine == nullptr || !mine->ok()) continue;
+    const Measurement* best = nullptr;
+    for (const auto& peer : peers) {
+      const Measurement* theirs = comparison.find(peer);
+      if (theirs == nullptr || !theirs->ok() || theirs->median_seconds() <= 0) continue;
+      if (best == nullptr || theirs->median_seconds() < best->median_seconds()) best = theirs;
+    }
+    if (best == nullptr) continue;
+    const double ratio = mine->median_seconds() / best->median_seconds();
+    if (ratio > 1) shortfalls.push_back({comparison.target, best->allocator, ratio});
+  }
+  std::sort(shortfalls.begin(), shortfalls.end(),
+            [](const Shortfall& a, const Shortfall& b) { return a.ratio > b.ratio; });
+  if (shortfalls.size() > count) shortfalls.resize(count);
+  return shortfalls;
+}
+
 namespace {
 
 Table matrix(const std::vector<Comparison>& comparisons, const std::vector<std::string>& allocators,

@@ -89,6 +89,26 @@ inline constexpr std::size_t checks_verdict_rounds = 5;
 Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::string& checked,
                         const std::string& unchecked);
 
+// `ours` against each of `peers` alone (fast against jemalloc, mimalloc and
+// tcmalloc: the allocators it is meant to beat), per peer: over the targets
+// both ran, the geometric means of ours' time and peak RSS divided by the
+// peer's, and ours' slowest target against it. Peers that did not run are
+// left out; no rows when ours did not run.
+Table head_to_head_table(const std::vector<Comparison>& comparisons, const std::string& ours,
+                         const std::vector<std::string>& peers);
+
+// One target where `ours` took longer than the fastest of `peers`.
+struct Shortfall {
+  std::string target;
+  std::string peer;  // the fastest of the peers on that target
+  double ratio = 0;  // ours' median time over that peer's
+};
+// The targets on which `ours` was slowest against the fastest of `peers`
+// that ran them, slowest first, at most `count` of them (targets where ours
+// was the fastest are left out).
+std::vector<Shortfall> slowest_against_best(const std::vector<Comparison>& comparisons, const std::string& ours,
+                                            const std::vector<std::string>& peers, std::size_t count);
+
 // Targets x allocators: median time in ms with the ratio against glibc.
 Table time_matrix(const std::vector<Comparison>& comparisons,
                   const std::vector<std::string>& allocators);
