@@ -94,7 +94,7 @@ void malloc_stats(void) noexcept { globalloc_stats_print(); }
 /// no free-chunk histogram exist here): held but free bytes as "rest", huge
 /// blocks as "mmap", so that current minus rest, plus mmap, is what is in
 /// use, as with glibc's. As glibc: options must be 0.
-int malloc_info(int options, FILE *stream) noexcept {
+int malloc_info(int options, FILE* stream) noexcept {
   if (options != 0 || stream == nullptr) return EINVAL;
   const HeapFigures figures = heap_figures();
   const auto value = [](std::uint64_t number) { return static_cast<unsigned long long>(number); };

@@ -154,14 +154,22 @@ TEST(HeadToHeadTable, GeometricMeansOverTheWorkloadsBothRanAndTheSlowestOne) {
   EXPECT_EQ(cell(table, "fast's slowest workload against it", 1), "wl-b 1.500");
 }
 
-TEST(HeadToHeadTable, NoRowsWithoutOurAllocatorsRunsAndNoneForAPeerThatNeverRan) {
+TEST(HeadToHeadTable, NoRowsWithoutOurAllocatorAndNoneForAPeerThatNeverRan) {
   std::vector<Comparison> without_fast = three_workloads();
   for (auto& comparison : without_fast) comparison.rows.erase(comparison.rows.begin());
-  const Table table = head_to_head_table(without_fast, "fast", {"jemalloc", "mimalloc"});
-  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_TRUE(head_to_head_table(without_fast, "fast", {"jemalloc", "mimalloc"}).rows.empty());
+  EXPECT_TRUE(head_to_head_table(three_workloads(), "fast", {"tcmalloc"}).rows.empty());
+  // fast failed everywhere: the peers' rows say so, with no means.
+  std::vector<Comparison> fast_failed = three_workloads();
+  for (auto& comparison : fast_failed) {
+    comparison.rows.front().seconds.clear();
+    comparison.rows.front().failure = "exit 1";
+  }
+  const Table table = head_to_head_table(fast_failed, "fast", {"jemalloc"});
+  ASSERT_EQ(table.rows.size(), 1u);
   EXPECT_EQ(cell(table, "workloads both ran", 0), "0");
   EXPECT_EQ(cell(table, "time fast / peer", 0), "-");
-  EXPECT_TRUE(head_to_head_table(three_workloads(), "fast", {"tcmalloc"}).rows.empty());
+  EXPECT_EQ(cell(table, "fast's slowest workload against it", 0), "-");
 }
 
 TEST(SlowestAgainstBest, TheFastestPeerOfEachWorkloadSlowestFirstAtMostCount) {

@@ -261,6 +261,9 @@ Table head_to_head_table(const std::vector<Comparison>& comparisons, const std::
   table.header = {"peer", "workloads both ran", "time " + ours + " / peer", "peak RSS " + ours + " / peer",
                   ours + "'s slowest workload against it"};
   table.right_aligned = {false, true, true, true, false};
+  const bool ours_ran = std::any_of(comparisons.begin(), comparisons.end(),
+                                    [&](const Comparison& comparison) { return comparison.find(ours) != nullptr; });
+  if (!ours_ran) return table;
   for (const auto& peer : peers) {
     std::vector<double> times, sizes;
     const Comparison* slowest = nullptr;

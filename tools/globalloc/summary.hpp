@@ -93,7 +93,8 @@ Table checks_cost_table(const std::vector<Comparison>& comparisons, const std::s
 // tcmalloc: the allocators it is meant to beat), per peer: over the targets
 // both ran, the geometric means of ours' time and peak RSS divided by the
 // peer's, and ours' slowest target against it. Peers that did not run are
-// left out; no rows when ours did not run.
+// left out; no rows when ours did not run at all (when it ran and failed,
+// a peer's row counts 0 targets and has no means).
 Table head_to_head_table(const std::vector<Comparison>& comparisons, const std::string& ours,
                          const std::vector<std::string>& peers);
 
