@@ -45,6 +45,8 @@ bool owns(const void* block) noexcept;
 /// Returns free memory to the OS now: the calling thread's cached pages and
 /// every page that has fallen free, without waiting for the purge delay.
 void purge() noexcept;
+/// purge(), and whether any memory went back to the OS (malloc_trim's answer).
+bool trim() noexcept;
 
 }  // namespace globalloc::fast
 
@@ -102,6 +104,9 @@ struct FastAllocator {
   static void* reallocate(void* block, std::size_t new_size) noexcept {
     return fast::reallocate(block, new_size, default_alignment);
   }
+  /// malloc_trim: fast::trim (every free page back now; the pad is moot,
+  /// nothing here grows by moving a break).
+  static bool trim(std::size_t) noexcept { return fast::trim(); }
 };
 
 }  // namespace globalloc

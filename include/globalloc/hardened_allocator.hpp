@@ -29,6 +29,11 @@ std::size_t resize_in_place(void* block, std::size_t new_size) noexcept;
 std::size_t usable_size(const void* block) noexcept;
 /// Frees every block held in the quarantine (after checking it).
 void flush_quarantine() noexcept;
+/// malloc_trim: the freed guarded blocks kept for reuse (checked first) and
+/// every free page of the fast allocator beneath go back to the OS; the
+/// quarantine keeps its blocks, which are what catches writes after free.
+/// Whether any memory went back (the fast allocator's part).
+bool trim() noexcept;
 /// Settings (GLOBALLOC_OPTIONS: zero_on_free, quarantine_bytes).
 void set_zero_on_free(bool enabled) noexcept;
 void set_quarantine_bytes(std::size_t bytes) noexcept;
@@ -88,6 +93,8 @@ struct HardenedAllocator {
   static void* reallocate(void* block, std::size_t new_size) noexcept {
     return hardened::reallocate(block, new_size, default_alignment);
   }
+  /// malloc_trim: hardened::trim.
+  static bool trim(std::size_t) noexcept { return hardened::trim(); }
 };
 
 }  // namespace globalloc

@@ -35,6 +35,8 @@ struct SystemAllocator {
   static std::size_t usable_size(const void* block) noexcept;
   /// C realloc: default alignment only, as the C standard says.
   static void* reallocate(void* block, std::size_t new_size) noexcept;
+  /// malloc_trim: the C library's own (registering malloc_trim replaces it).
+  static bool trim(std::size_t pad) noexcept;
   /// Whether deallocate(void*) is known to leave errno unchanged. False: the
   /// registered free() saves and restores errno around it.
   static constexpr bool preserves_errno = false;

@@ -18,6 +18,7 @@
 #include "fast/misuse.hpp"
 #include "fast/segment.hpp"
 #include "fast/size_classes.hpp"
+#include "fast/stats.hpp"
 #include "platform/os_memory.hpp"
 
 namespace globalloc::fast {
@@ -351,5 +352,15 @@ void* reallocate(void* block, std::size_t new_size, std::size_t alignment) noexc
 }
 
 void purge() noexcept { heap_purge_all(); }
+
+bool trim() noexcept {
+  // What went back shows in the counters: bytes discarded, or mappings
+  // (segments, huge blocks) released. Other threads may move them too; an
+  // answer for the process, as glibc's.
+  const std::int64_t purged = counter_total(&Counters::bytes_purged_total);
+  const std::int64_t mapped = counter_total(&Counters::bytes_mapped);
+  heap_purge_all();
+  return counter_total(&Counters::bytes_purged_total) > purged || counter_total(&Counters::bytes_mapped) < mapped;
+}
 
 }  // namespace globalloc::fast

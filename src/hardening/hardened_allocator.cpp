@@ -754,6 +754,10 @@ void flush_quarantine() noexcept {
   hardening::quarantine_flush_this_thread();
   hardening::guarded_flush_cache();
 }
+bool trim() noexcept {
+  hardening::guarded_flush_cache();
+  return fast::trim();
+}
 void set_zero_on_free(bool enabled) noexcept {
   options::set(options::Option::zero_on_free, enabled ? 1 : 0);
   hardening::quarantine_set_this_thread(static_cast<std::size_t>(options::value(options::Option::quarantine_bytes)),

@@ -18,7 +18,9 @@ namespace globalloc::libc {
 namespace {
 
 using UsableSizeFunction = std::size_t (*)(void*);
+using TrimFunction = int (*)(std::size_t);
 std::atomic<UsableSizeFunction> cached_usable_size{nullptr};
+std::atomic<TrimFunction> cached_trim{nullptr};
 
 void fatal(const char* message) noexcept {
   std::size_t length = 0;
@@ -27,13 +29,19 @@ void fatal(const char* message) noexcept {
   __builtin_trap();
 }
 
-[[gnu::noinline, gnu::cold]] UsableSizeFunction find_usable_size() noexcept {
-  // RTLD_NOLOAD: libc.so.6 is always loaded; this only finds its handle, so
-  // the lookup reaches glibc's function even when the process replaced it.
+/// `name` in libc.so.6 itself. RTLD_NOLOAD: libc.so.6 is always loaded; this
+/// only finds its handle, so the lookup reaches glibc's function even when
+/// the process replaced it.
+[[gnu::noinline, gnu::cold]] void* find_in_libc(const char* name, const char* failure) noexcept {
   void* handle = ::dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-  void* symbol = handle != nullptr ? ::dlsym(handle, "malloc_usable_size") : nullptr;
-  if (symbol == nullptr) fatal("globalloc: system allocator cannot find the C library's malloc_usable_size\n");
-  auto function = reinterpret_cast<UsableSizeFunction>(symbol);
+  void* symbol = handle != nullptr ? ::dlsym(handle, name) : nullptr;
+  if (symbol == nullptr) fatal(failure);
+  return symbol;
+}
+
+[[gnu::noinline, gnu::cold]] UsableSizeFunction find_usable_size() noexcept {
+  auto function = reinterpret_cast<UsableSizeFunction>(find_in_libc(
+      "malloc_usable_size", "globalloc: system allocator cannot find the C library's malloc_usable_size\n"));
   cached_usable_size.store(function, std::memory_order_release);
   return function;
 }
@@ -51,6 +59,16 @@ std::size_t usable_size(const void* block) noexcept {
   UsableSizeFunction function = cached_usable_size.load(std::memory_order_acquire);
   if (function == nullptr) function = find_usable_size();
   return function(const_cast<void*>(block));
+}
+
+int trim(std::size_t pad) noexcept {
+  TrimFunction function = cached_trim.load(std::memory_order_acquire);
+  if (function == nullptr) {
+    function = reinterpret_cast<TrimFunction>(
+        find_in_libc("malloc_trim", "globalloc: system allocator cannot find the C library's malloc_trim\n"));
+    cached_trim.store(function, std::memory_order_release);
+  }
+  return function(pad);
 }
 
 std::size_t minimum_usable_size(std::size_t size) noexcept {

@@ -29,6 +29,8 @@ void* SystemAllocator::allocate_zeroed(Layout layout) noexcept {
 void SystemAllocator::deallocate(void* block, Layout) noexcept { libc::free(block); }
 void SystemAllocator::deallocate(void* block) noexcept { libc::free(block); }
 
+bool SystemAllocator::trim(std::size_t pad) noexcept { return libc::trim(pad) != 0; }
+
 void* SystemAllocator::reallocate(void* block, Layout old_layout, std::size_t new_size) noexcept {
   if (block == nullptr) return allocate(Layout{new_size, old_layout.align});
   // glibc's realloc(p, 0) frees p and returns null, which would read as a

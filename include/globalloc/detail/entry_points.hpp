@@ -237,9 +237,12 @@ struct EntryPoints {
     return block == nullptr ? 0 : G{}.usable_size(static_cast<const void*>(block));
   }
 
-  static int malloc_trim(std::size_t) noexcept {
-    if constexpr (requires { G::trim(); }) {
-      return G::trim() ? 1 : 0;
+  // malloc_trim(pad): an allocator with `static bool trim(std::size_t pad)`
+  // gives its free memory back to the OS there and says whether any went; one
+  // without keeps it, and the answer is 0, as glibc's when nothing went back.
+  static int malloc_trim(std::size_t pad) noexcept {
+    if constexpr (requires { { G::trim(pad) } -> std::convertible_to<bool>; }) {
+      return G::trim(pad) ? 1 : 0;
     } else {
       return 0;
     }
