@@ -31,17 +31,18 @@ void fatal(const char* message) noexcept {
 
 /// `name` in libc.so.6 itself. RTLD_NOLOAD: libc.so.6 is always loaded; this
 /// only finds its handle, so the lookup reaches glibc's function even when
-/// the process replaced it.
-[[gnu::noinline, gnu::cold]] void* find_in_libc(const char* name, const char* failure) noexcept {
+/// the process replaced it. Null when it is not there.
+[[gnu::noinline, gnu::cold]] void* find_in_libc(const char* name) noexcept {
   void* handle = ::dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-  void* symbol = handle != nullptr ? ::dlsym(handle, name) : nullptr;
-  if (symbol == nullptr) fatal(failure);
-  return symbol;
+  return handle != nullptr ? ::dlsym(handle, name) : nullptr;
 }
 
+/// A C library without malloc_trim gives nothing back (what malloc_trim's 0 says).
+int no_trim(std::size_t) noexcept { return 0; }
+
 [[gnu::noinline, gnu::cold]] UsableSizeFunction find_usable_size() noexcept {
-  auto function = reinterpret_cast<UsableSizeFunction>(find_in_libc(
-      "malloc_usable_size", "globalloc: system allocator cannot find the C library's malloc_usable_size\n"));
+  auto function = reinterpret_cast<UsableSizeFunction>(find_in_libc("malloc_usable_size"));
+  if (function == nullptr) fatal("globalloc: system allocator cannot find the C library's malloc_usable_size\n");
   cached_usable_size.store(function, std::memory_order_release);
   return function;
 }
@@ -64,8 +65,8 @@ std::size_t usable_size(const void* block) noexcept {
 int trim(std::size_t pad) noexcept {
   TrimFunction function = cached_trim.load(std::memory_order_acquire);
   if (function == nullptr) {
-    function = reinterpret_cast<TrimFunction>(
-        find_in_libc("malloc_trim", "globalloc: system allocator cannot find the C library's malloc_trim\n"));
+    function = reinterpret_cast<TrimFunction>(find_in_libc("malloc_trim"));
+    if (function == nullptr) function = no_trim;
     cached_trim.store(function, std::memory_order_release);
   }
   return function(pad);
