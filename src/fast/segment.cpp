@@ -320,9 +320,16 @@ std::uint64_t span_mask(unsigned first, unsigned slots) noexcept {
 }
 
 /// Marks the free slots `from` .. `to` - 1 of `page`'s span (counted from
-/// its first slot) used, and points their descriptors back at the page:
-/// owner_tag 0 sends a free that lands on them to the slow path, which
-/// follows span_offset.
+/// its first slot) used, and points their descriptors back at the page
+/// (span_offset), which the slow path of a free that lands on them follows.
+/// Only span_offset is written: a free slot's descriptor already reads as
+/// an inner one (owner_tag 0, so such a free leaves the fast path; not in
+/// use; no span of its own), since a new mapping reads as zeros, a reused
+/// segment's header is cleared, and free_span_slots and segment_return_page
+/// leave every slot they free so (tests/fast/segment_test.cpp checks it).
+/// Four stores a slot before: block-pairs with sizes of 64 KiB to 2 MiB
+/// took 507 -> 484 instructions a turn (callgrind) and 58.3 -> 56.6 ns
+/// (medians of 7 interleaved, one CPU, 2026-11-28; glibc 44.0).
 void claim_slots(Segment* segment, Page* page, unsigned from, unsigned to) noexcept {
   const unsigned first = static_cast<unsigned>(page - segment->pages);
   const std::uint64_t mask = span_mask(first + from, to - from);
@@ -334,11 +341,7 @@ void claim_slots(Segment* segment, Page* page, unsigned from, unsigned to) noexc
   if (page_end > segment->touched_end) segment->touched_end = page_end;
   if (clean != 0) count(&Counters::bytes_committed, static_cast<std::int64_t>(std::size_t{clean} << segment->page_shift));
   for (unsigned offset = from > 0 ? from : 1; offset < to; ++offset) {
-    Page* inner = page + offset;
-    inner->span_offset = static_cast<std::uint8_t>(offset);
-    inner->span_slots = 0;
-    inner->in_use = false;
-    inner->owner_tag.store(0, std::memory_order_relaxed);
+    page[offset].span_offset = static_cast<std::uint8_t>(offset);
   }
   page->span_slots = static_cast<std::uint8_t>(to);
 }

@@ -276,3 +276,85 @@ TEST(Segment, TheFastPathTablesLeadToTheirClassesCurrentPages) {
     for (void* block : blocks) fast::deallocate(block);
   }).join();
 }
+
+namespace {
+/// Every descriptor of a heap segment reads as claim_slots expects: a free
+/// slot's (and an inner slot's of a span) not in use, owner_tag 0, no span
+/// of its own; a free slot's span_offset 0, an inner slot's its distance
+/// to the span's first slot. claim_slots writes only span_offset.
+void expect_descriptors_as_claim_slots_leaves_them(const Segment* segment) {
+  for (unsigned index = 1; index < segment->page_count; ++index) {
+    const Page& slot = segment->pages[index];
+    const bool free = (segment->free_pages >> index & 1) != 0;
+    if (!free && slot.span_offset == 0) continue;  // the first slot of a page or span
+    EXPECT_FALSE(slot.in_use) << "slot " << index << (free ? " (free)" : " (inner)");
+    EXPECT_EQ(slot.owner_tag.load(std::memory_order_relaxed), 0u) << "slot " << index;
+    EXPECT_EQ(slot.span_slots, 0u) << "slot " << index;
+    if (free) {
+      EXPECT_EQ(slot.span_offset, 0u) << "free slot " << index;
+    } else {
+      const Page& first = segment->pages[index - slot.span_offset];
+      EXPECT_GT(first.span_slots, slot.span_offset) << "inner slot " << index << " outside its span";
+    }
+  }
+}
+}  // namespace
+
+TEST(Segment, FreeSlotsReadAsInnerSlotsSoClaimingWritesOnlyTheOffset) {
+  // A thread's slots serve small pages and large spans in turn: spans
+  // claimed, cut, grown, released, and pages set up and given back over
+  // the same slots, in a fixed pseudo-random order.
+  std::thread([] {
+    std::uint64_t state = 0x9E3779B97F4A7C15u;
+    auto next = [&state] {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      return state;
+    };
+    std::vector<void*> large(6, nullptr);
+    std::vector<void*> small;
+    Segment* segment = nullptr;
+    for (int step = 0; step < 3000; ++step) {
+      const std::uint64_t pick = next();
+      void*& slot = large[pick % large.size()];
+      switch ((pick >> 8) % 4) {
+        case 0:  // a large block of 64 KiB to 2 MiB, or its free
+          if (slot == nullptr) {
+            slot = fast::allocate(65536 + (pick >> 16) % (2 << 20), 16);
+            ASSERT_NE(slot, nullptr);
+            static_cast<char*>(slot)[0] = 1;
+            if (segment == nullptr) segment = segment_lookup(slot);
+          } else {
+            fast::deallocate(slot);
+            slot = nullptr;
+          }
+          break;
+        case 1:  // grown or cut in place, or moved
+          if (slot != nullptr) {
+            const std::size_t size = 65536 + (pick >> 16) % (2 << 20);
+            if (fast::resize_in_place(slot, size) < size) {
+              void* moved = fast::reallocate(slot, size, 16);
+              ASSERT_NE(moved, nullptr);
+              slot = moved;
+            }
+          }
+          break;
+        default:  // small blocks of many classes, freed in batches
+          for (int i = 0; i < 64; ++i) small.push_back(fast::allocate(16 + (next() % 4000), 16));
+          if (small.size() > 4000 || (pick >> 20) % 8 == 0) {
+            for (void* block : small) fast::deallocate(block);
+            small.clear();
+          }
+          break;
+      }
+      if (segment != nullptr && step % 100 == 99) {
+        expect_descriptors_as_claim_slots_leaves_them(segment);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+    for (void* block : large) fast::deallocate(block);
+    for (void* block : small) fast::deallocate(block);
+    if (segment != nullptr) expect_descriptors_as_claim_slots_leaves_them(segment);
+  }).join();
+}
