@@ -135,13 +135,19 @@ struct EntryPoints {
     if constexpr (!requires { requires G::deallocate_accepts_null; }) {
       if (block == nullptr) return;
     }
-    // free() must leave errno as it was (POSIX.1-2024), even when the
-    // allocator's slow path makes a system call that fails.
+    keeping_errno([block] { G{}.deallocate(block); });
+  }
+
+  // free() must leave errno as it was (POSIX.1-2024), even when the
+  // allocator's slow path makes a system call that fails: saved and restored
+  // around `release` unless the allocator says its frees keep it.
+  template <class Release>
+  [[gnu::always_inline]] static void keeping_errno(Release release) noexcept {
     if constexpr (requires { requires G::preserves_errno; }) {
-      G{}.deallocate(block);
+      release();
     } else {
       const int saved = errno;
-      G{}.deallocate(block);
+      release();
       errno = saved;
     }
   }
@@ -153,18 +159,14 @@ struct EntryPoints {
   // block. An alignment that no allocation could have had frees by the
   // address alone. Both keep errno, as free does.
   static void free_sized(void* block, std::size_t size) noexcept {
-    const int saved = errno;
-    operator_delete(block, unaligned(size));
-    errno = saved;
+    keeping_errno([=] { operator_delete(block, unaligned(size)); });
   }
   static void free_aligned_sized(void* block, std::size_t align, std::size_t size) noexcept {
     if (!is_valid_alignment(align)) {
       free(block);
       return;
     }
-    const int saved = errno;
-    operator_delete(block, aligned(size, align));
-    errno = saved;
+    keeping_errno([=] { operator_delete(block, aligned(size, align)); });
   }
 
   static void* calloc(std::size_t count, std::size_t size) noexcept {
