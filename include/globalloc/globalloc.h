@@ -81,7 +81,7 @@ int globalloc_stats_class(unsigned index, globalloc_class_stats* out) GLOBALLOC_
 /** One thread's heap (its small and medium blocks; large and huge blocks
  *  belong to no thread), published as for globalloc_class_stats. */
 typedef struct globalloc_thread_stats {
-  uint64_t thread_id;       /**< the kernel's thread id (gettid) */
+  uint64_t thread_id;       /**< the kernel's thread id (gettid); 0 for a starter heap, which threads share for their first blocks (option starter_allocations) */
   uint64_t live_blocks;     /**< blocks of this heap handed out and not yet freed */
   uint64_t live_bytes;      /**< their usable bytes */
   uint64_t requests_total;  /**< blocks handed out by this heap, ever */
@@ -89,6 +89,7 @@ typedef struct globalloc_thread_stats {
 } globalloc_thread_stats;
 
 /** Fills up to `max` entries of `out` with the threads that have a heap now
+ *  (and the starter heaps in use, thread id 0)
  *  and returns how many threads have one (which may exceed `max`; `out` may
  *  be NULL when `max` is 0). */
 size_t globalloc_stats_threads(globalloc_thread_stats* out, size_t max) GLOBALLOC_NOEXCEPT;

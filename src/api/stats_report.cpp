@@ -135,7 +135,13 @@ extern "C" void globalloc_stats_print_fd(int fd) noexcept {
   report.line("  threads with a heap (small and medium blocks):\n");
   report.line("  %10s %12s %12s %14s %8s\n", "thread id", "live blocks", "live bytes", "requests", "pages");
   for (std::size_t i = 0; i < shown; ++i) {
-    report.line("  %10llu %12llu %12s %14llu %8llu\n", static_cast<unsigned long long>(threads[i].thread_id),
+    char id[24];
+    if (threads[i].thread_id == 0) {
+      std::snprintf(id, sizeof id, "starter");  // a starter heap, no thread's own
+    } else {
+      std::snprintf(id, sizeof id, "%llu", static_cast<unsigned long long>(threads[i].thread_id));
+    }
+    report.line("  %10s %12llu %12s %14llu %8llu\n", id,
                 static_cast<unsigned long long>(threads[i].live_blocks), HumanSize(threads[i].live_bytes).text,
                 static_cast<unsigned long long>(threads[i].requests_total),
                 static_cast<unsigned long long>(threads[i].pages));

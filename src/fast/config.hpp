@@ -74,6 +74,10 @@ struct DefaultConfig {
   /// from 1 KiB up).
   static constexpr std::uint32_t page_extend_blocks_min = 4;
   static constexpr std::size_t page_extend_bytes_max = 16 * 1024;
+  /// Starter heaps (starter_heaps.hpp), which serve the first allocations
+  /// of threads without a heap (option starter_allocations): threads share
+  /// one per this many-th of them, under its lock.
+  static constexpr unsigned starter_heap_count = 8;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;
   /// Freed huge mappings kept (until the purge delay) for the next huge

@@ -90,6 +90,7 @@ struct ThreadHeap {
   std::uint32_t cached_large_puts_seen;
   ThreadHeap* pool_next;
   bool in_use;
+  bool owned;  ///< a thread's heap; false for a starter heap (starter_heaps.hpp)
 
   // Statistics, written by the owner only (plain stores of relaxed atomics)
   // when it publishes a page's counts (heap.cpp), read by any thread.
@@ -110,7 +111,7 @@ struct ThreadHeap {
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
       : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, slots_lock{}, slot_changes{0}, slot_changes_seen{0}, slots_quiet_since_ms{0}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
-        key_seed{0}, cached_large{nullptr}, cached_large_bytes{0}, cached_large_puts{0}, cached_large_puts_at_check{0}, cached_large_puts_seen{0}, pool_next{nullptr}, in_use{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
+        key_seed{0}, cached_large{nullptr}, cached_large_bytes{0}, cached_large_puts{0}, cached_large_puts_at_check{0}, cached_large_puts_seen{0}, pool_next{nullptr}, in_use{false}, owned{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;
     for (auto& entry : natural) entry = empty_page;
@@ -136,6 +137,12 @@ class OwnSlotsGuard {
 /// The calling thread's heap (the empty heap until its first allocation).
 [[gnu::visibility("hidden")]] extern constinit thread_local ThreadHeap* thread_heap
     [[gnu::tls_model("initial-exec")]];
+
+/// A heap that no thread owns (a starter heap, starter_heaps.hpp), from the
+/// pool like a thread's; whoever holds its lock acts as its owner.
+ThreadHeap* heap_create_unowned() noexcept;
+/// Lets such a heap go as an exiting thread's heap is let go (its lock held).
+void heap_release_unowned(ThreadHeap* heap) noexcept;
 
 /// Allocation slow path for a size class: sets up the thread if needed,
 /// refills the current page or finds another one. Null when out of memory.
@@ -209,9 +216,11 @@ void heap_count_large(Page* page, void* block, std::size_t bytes) noexcept;
 /// profiler, and counts it off the page when it was one of them.
 [[gnu::noinline]] void heap_note_sampled_free(Page* page, void* block) noexcept;
 
-/// Publishes the calling thread's per-class counts of all its pages, so
-/// that a snapshot taken now is exact for this thread.
+/// Publishes the calling thread's per-class counts of all its pages, and
+/// the starter heaps', so that a snapshot taken now is exact for them.
 void heap_publish_all() noexcept;
+/// The same for one heap, whose owner the caller is (a starter heap's lock held).
+void heap_publish(ThreadHeap* heap) noexcept;
 
 /// Sums every heap's published per-class counts (exited threads' included).
 void heap_sum_class_counts(std::uint64_t* requests, std::int64_t* live) noexcept;

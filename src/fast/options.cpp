@@ -27,6 +27,10 @@ void set_purge_thread_enabled(bool enabled) noexcept {
 bool huge_pages_enabled() noexcept { return options::value(options::Option::huge_pages) != 0; }
 bool huge_pages_for_small_blocks() noexcept { return options::value(options::Option::huge_pages) == 2; }
 
+unsigned starter_allocations() noexcept {
+  return static_cast<unsigned>(options::value(options::Option::starter_allocations));
+}
+
 // Runs once, in process_init, before the first heap exists: the heap
 // profiler starts here when GLOBALLOC_OPTIONS asks for it (prof=1), so that
 // it samples from the process's first allocations.

@@ -21,6 +21,10 @@ bool huge_pages_enabled() noexcept;
 /// resident memory, since the kernel backs whole 2 MiB ranges.
 bool huge_pages_for_small_blocks() noexcept;
 
+/// Allocations a thread makes from the starter heaps before it sets up its
+/// own heap (option starter_allocations; starter_heaps.hpp).
+unsigned starter_allocations() noexcept;
+
 /// Parses GLOBALLOC_OPTIONS once ("key=value,key=value"; docs/options.md).
 void load_options_from_environment() noexcept;
 

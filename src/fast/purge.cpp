@@ -248,7 +248,13 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
 
 std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexcept {
   if (page->size_class == large_page_class) return 0;
-  if (page->quiet_checks == quiet_checks_purged && !lists_grew) return 0;
+  // Purged already, unless blocks were freed since: into its lists from
+  // other threads, or by a thread that adopted the page after that purge
+  // and abandoned it again (its own frees, which only its own checks would
+  // have noticed: a starter heap's page is often purged when the starter
+  // heap is let go, then adopted by a thread that frees its blocks).
+  const bool counts_moved = page->allocated != page->quiet_allocated || page->used != page->quiet_used;
+  if (page->quiet_checks == quiet_checks_purged && !lists_grew && !counts_moved) return 0;
   // Marked as heap_purge_free_blocks marks it: a thread that adopts the
   // page later sees it purged until its counts move.
   const std::size_t bytes = purge_free_memory_of(page, true);

@@ -8,6 +8,7 @@
 #include "fast/large.hpp"
 #include "fast/options.hpp"
 #include "fast/segment.hpp"
+#include "fast/starter_heaps.hpp"
 #include "fast/stats.hpp"
 #include "platform/clock.hpp"
 #include "platform/threads.hpp"
@@ -72,6 +73,7 @@ bool purge_pass(long delay, bool* heaps_changed) noexcept {
   const std::uint64_t now = platform::monotonic_milliseconds();
   bool waits = segment_cache_purge(now, false);
   waits |= large_purge(now, false);
+  waits |= starter_heaps_purge(now, static_cast<std::uint64_t>(delay), false);
   waits |= purge_abandoned(now, static_cast<std::uint64_t>(delay), false);
   switch (purge_idle_heaps(now, static_cast<std::uint64_t>(delay))) {
     case HeapsOutlook::changed:

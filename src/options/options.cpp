@@ -28,12 +28,13 @@ constexpr Description table[option_count] = {
     {"prof_top", 20, "1 to 64", "heap profiling: sites listed in each ranking of the report"},
     {"huge_pages", 1, "0, 1 or 2", "ask for transparent huge pages for blocks with a mapping of their own (above 4 MiB); 2: for the fast allocator's small and medium pages too"},
     {"purge_thread", 1, "0 or 1", "a thread of the process returns shared free memory when its delay is over, also while no thread calls the allocator"},
+    {"starter_allocations", 128, "0 to 65536", "fast allocator: a thread's first small blocks come from heaps that threads share, so that one that allocates little needs no pages of its own; 0: every thread's own heap from its first block"},
 };
 
 constinit std::atomic<long> values[option_count] = {
     table[0].default_value, table[1].default_value, table[2].default_value, table[3].default_value,
     table[4].default_value, table[5].default_value, table[6].default_value, table[7].default_value,
-    table[8].default_value, table[9].default_value, table[10].default_value,
+    table[8].default_value, table[9].default_value, table[10].default_value, table[11].default_value,
 };
 static_assert(sizeof values / sizeof values[0] == sizeof table / sizeof table[0]);
 constinit std::atomic<bool> loaded{false};
@@ -112,6 +113,7 @@ bool valid_value(Option option, long value) noexcept {
     case Option::purge_thread: return value == 0 || value == 1;
     case Option::huge_pages: return value >= 0 && value <= 2;
     case Option::quarantine_bytes: return value >= 0;
+    case Option::starter_allocations: return value >= 0 && value <= 65536;
     case Option::prof_interval: return value >= 1;
     case Option::prof_top: return value >= 1 && value <= 64;
     case Option::count: break;

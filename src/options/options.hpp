@@ -22,6 +22,7 @@ enum class Option : unsigned {
   prof_top,
   huge_pages,
   purge_thread,
+  starter_allocations,
   count
 };
 

@@ -140,6 +140,11 @@ void yield_processor() noexcept { ::sched_yield(); }
 
 unsigned long current_thread_id() noexcept { return static_cast<unsigned long>(::syscall(SYS_gettid)); }
 
+unsigned current_cpu() noexcept {
+  const int cpu = ::sched_getcpu();  // the vDSO's getcpu: no system call
+  return cpu > 0 ? static_cast<unsigned>(cpu) : 0;
+}
+
 bool is_main_thread() noexcept { return current_thread_id() == static_cast<unsigned long>(::getpid()); }
 
 }  // namespace globalloc::platform

@@ -67,6 +67,11 @@ void yield_processor() noexcept;
 /// gdb show), for per-thread statistics.
 unsigned long current_thread_id() noexcept;
 
+/// The CPU the calling thread runs on (it may move right after): spreads
+/// threads over copies of shared state so that those on one CPU share one.
+/// 0 where the system cannot tell.
+unsigned current_cpu() noexcept;
+
 /// Whether the calling thread is the process's main thread (the one that
 /// ran main; after a fork, the thread that forked).
 bool is_main_thread() noexcept;

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,15 +81,29 @@ TEST(StatisticsApi, AnotherThreadsHeapIsListedWithItsBlocks) {
 
 TEST(StatisticsApi, ManyThreadsFitInALargeBuffer) {
   // This thread gets a heap of the fast allocator (the test's global
-  // allocator is another one).
-  void* block = globalloc_malloc(100);
+  // allocator is another one); another thread's first block comes from a
+  // starter heap, listed with thread id 0.
+  std::vector<void*> blocks{globalloc_malloc(100)};
+  std::thread([&blocks] { blocks.push_back(globalloc_malloc(100)); }).join();
   // More than the 64 records the function keeps on its stack.
   std::vector<globalloc_thread_stats> threads(1000);
   const std::size_t total = globalloc_stats_threads(threads.data(), threads.size());
-  globalloc_free(block);
-  EXPECT_GE(total, 1u);
+  for (void* block : blocks) globalloc_free(block);
+  EXPECT_GE(total, 2u);
   EXPECT_LE(total, threads.size());
-  for (std::size_t i = 0; i < total; ++i) EXPECT_NE(threads[i].thread_id, 0u);
+  std::size_t starters = 0;
+  std::set<std::uint64_t> ids;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (threads[i].thread_id == 0) {
+      ++starters;
+      EXPECT_GT(threads[i].requests_total, 0u);
+    } else {
+      EXPECT_TRUE(ids.insert(threads[i].thread_id).second) << "thread listed twice: " << threads[i].thread_id;
+    }
+  }
+  EXPECT_GE(starters, 1u);  // this thread's, and those of earlier tests' threads
+  EXPECT_LE(starters, 8u);  // one per eighth of the threads
+  EXPECT_EQ(ids.count(static_cast<std::uint64_t>(gettid())), 1u);
 }
 
 TEST(StatisticsApi, TheTableHasLiveBlocksAndRequestsPerClass) {

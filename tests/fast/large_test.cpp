@@ -18,6 +18,7 @@
 #include "options/options.hpp"
 #include "vm_flags.hpp"
 #include "globalloc/fast_allocator.hpp"
+#include "own_heap.hpp"
 
 using namespace globalloc;
 
@@ -383,6 +384,7 @@ TEST(Large, AThreadKeepsTheRunOfALargeSegmentItFreedLastEvenIfAnotherThreadAlloc
   ASSERT_EQ(fast::segment_lookup(block)->kind, fast::SegmentKind::large);
   std::memset(block, 0x3C, size);
   std::thread([block] {
+    fast::testing::skip_starter_heaps();
     void* first = fast::allocate(100, 16);  // the thread's heap (a thread without one keeps nothing)
     const auto before = large_counts();
     fast::deallocate(block);  // another thread's block: this thread keeps it

@@ -11,6 +11,7 @@
 #include "fast/segment.hpp"
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
+#include "own_heap.hpp"
 
 using namespace globalloc;
 using namespace globalloc::fast;
@@ -260,6 +261,7 @@ TEST(Segment, TheFastPathTablesLeadToTheirClassesCurrentPages) {
   // out from the table entry (direct_class_of_index, natural_class_of_index),
   // so each entry must hold the current page of exactly that class.
   std::thread([] {
+    fast::testing::skip_starter_heaps();
     std::vector<void*> blocks;
     for (std::size_t size = 0; size <= Config::direct_size_max; ++size) {
       blocks.push_back(fast::allocate(size, 8));

@@ -38,7 +38,7 @@ TEST_F(OptionsTest, UnknownKeysWarnAndTheRestStillApply) {
   EXPECT_EQ(value(Option::purge_delay_ms), 7);
   EXPECT_NE(warnings.find("globalloc: unknown option 'bogus' in GLOBALLOC_OPTIONS ignored; known options: "
                           "purge_delay_ms, stats, verbose, zero_on_free, quarantine_bytes, prof, prof_interval, "
-                          "prof_at_exit, prof_top, huge_pages, purge_thread\n"),
+                          "prof_at_exit, prof_top, huge_pages, purge_thread, starter_allocations\n"),
             std::string::npos)
       << warnings;
   EXPECT_NE(warnings.find("unknown option 'another'"), std::string::npos) << warnings;
