@@ -75,8 +75,8 @@ struct DefaultConfig {
   static constexpr std::uint32_t page_extend_blocks_min = 4;
   static constexpr std::size_t page_extend_bytes_max = 16 * 1024;
   /// Starter heaps (starter_heaps.hpp), which serve the first allocations
-  /// of threads without a heap (option starter_allocations): threads share
-  /// one per this many-th of them, under its lock.
+  /// of threads without a heap (option starter_allocations): a thread takes
+  /// the one of the CPU it runs on, modulo this count.
   static constexpr unsigned starter_heap_count = 8;
   /// Whole free segments kept mapped for reuse before unmapping.
   static constexpr unsigned segment_cache_capacity = 32;

@@ -73,8 +73,13 @@ bool purge_pass(long delay, bool* heaps_changed) noexcept {
   const std::uint64_t now = platform::monotonic_milliseconds();
   bool waits = segment_cache_purge(now, false);
   waits |= large_purge(now, false);
-  waits |= starter_heaps_purge(now, static_cast<std::uint64_t>(delay), false);
+  bool starters_changed = false;
+  waits |= starter_heaps_purge(now, static_cast<std::uint64_t>(delay), false, &starters_changed);
   waits |= purge_abandoned(now, static_cast<std::uint64_t>(delay), false);
+  if (starters_changed) {
+    *heaps_changed = true;
+    waits = true;
+  }
   switch (purge_idle_heaps(now, static_cast<std::uint64_t>(delay))) {
     case HeapsOutlook::changed:
       *heaps_changed = true;

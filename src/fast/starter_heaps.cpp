@@ -57,7 +57,7 @@ void* starter_allocate(unsigned size_class) noexcept {
   return block;
 }
 
-bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept {
+bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool force, bool* changed) noexcept {
   bool kept = false;
   for (StarterHeap& starter : starters) {
     if (force) {
@@ -71,6 +71,7 @@ bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool forc
       if (!idle && starter.allocations != starter.allocations_seen) {
         starter.allocations_seen = starter.allocations;
         starter.quiet_since_ms = now_ms;
+        if (changed != nullptr) *changed = true;
       } else if (!idle) {
         idle = now_ms - starter.quiet_since_ms >= delay_ms;
       }

@@ -4,7 +4,7 @@
 // class faults in an OS page, so a thread that allocates a few dozen blocks
 // of as many classes and exits paid a page fault and 4 KiB per class. The
 // starter heaps are ordinary thread heaps that no thread owns: a thread
-// allocates from one (that of its shard) under the heap's lock, acting as
+// allocates from one (that of the CPU it runs on) under the heap's lock, acting as
 // its owner for that allocation, so threads share its pages as they would
 // share glibc's arenas. Frees of starter blocks, by any thread, are remote
 // frees (no thread's heap pointer is a starter heap outside its lock), which
@@ -49,8 +49,11 @@ inline bool starter_allocation_due() noexcept {
 [[gnu::noinline]] void* starter_allocate(unsigned size_class) noexcept;
 
 /// Lets go of the starter heaps nobody allocated from for `delay_ms` (all of
-/// them when `force`). True while one is kept (memory may wait in it).
-bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool force) noexcept;
+/// them when `force`). True while one is kept (memory may wait in it);
+/// `*changed` set when one served allocations since the last look (the
+/// purge thread then keeps looking often, to let it go a delay after its
+/// last use rather than at its next idle wake-up, a second later).
+bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool force, bool* changed = nullptr) noexcept;
 
 /// Publishes the starter heaps' counts to the statistics (heap_publish_all).
 void starter_heaps_publish() noexcept;

@@ -21,6 +21,7 @@
 #include "fast/stats.hpp"
 #include "globalloc/fast_allocator.hpp"
 #include "options/options.hpp"
+#include "sanitizers.hpp"
 
 using namespace globalloc;
 
@@ -216,6 +217,7 @@ TEST(StarterHeaps, AForkWhileThreadsAllocateFromThemLeavesThemUsable) {
   // Threads start and allocate from the starter heaps while the main
   // thread forks: the child's threads must find every starter heap's lock
   // free and its lists whole.
+  if (kThreadSanitizer) GTEST_SKIP() << "ThreadSanitizer cannot start threads in the child of a threaded process";
   std::atomic<bool> stop{false};
   std::thread spawner([&stop] {
     while (!stop.load()) {
