@@ -42,10 +42,13 @@ void* starter_allocate(unsigned size_class) noexcept {
   if (starter.heap == nullptr) {
     starter.heap = heap_create_unowned();
     if (starter.heap == nullptr) return nullptr;
-    // Its blocks will be freed by other threads and wait in it: the purge
-    // thread must look at it.
-    purge_thread_note_pending();
   }
+  // Its blocks will be freed by other threads and wait in it: the purge
+  // thread must look at it, and be started (in the slow path below) if it
+  // is not running, at each thread's first starter block: also where the
+  // starter heap is older than the purge thread's state (a fork child's,
+  // whose parent made it).
+  if (starter_allocations_made == 1) purge_thread_note_pending();
   ++starter.allocations;
   // The owner for this allocation: the slow path works on the calling
   // thread's heap, and an allocation it makes meanwhile (pthread_create
