@@ -69,21 +69,19 @@ bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool forc
       kept = true;
       continue;
     }
-    if (starter.heap != nullptr) {
-      bool idle = force;
-      if (!idle && starter.allocations != starter.allocations_seen) {
-        starter.allocations_seen = starter.allocations;
-        starter.quiet_since_ms = now_ms;
-        if (changed != nullptr) *changed = true;
-      } else if (!idle) {
-        idle = now_ms - starter.quiet_since_ms >= delay_ms;
-      }
-      if (idle) {
-        heap_release_unowned(starter.heap);
-        starter.heap = nullptr;
-      } else {
-        kept = true;
-      }
+    if (starter.heap == nullptr) {
+      // Nothing to let go.
+    } else if (!force && starter.allocations != starter.allocations_seen) {
+      // In use since the last look: idle from now on at the earliest.
+      starter.allocations_seen = starter.allocations;
+      starter.quiet_since_ms = now_ms;
+      if (changed != nullptr) *changed = true;
+      kept = true;
+    } else if (force || now_ms - starter.quiet_since_ms >= delay_ms) {
+      heap_release_unowned(starter.heap);
+      starter.heap = nullptr;
+    } else {
+      kept = true;
     }
     starter.lock.unlock();
   }
