@@ -1,17 +1,18 @@
 // Starter heaps: where a thread's first small and medium blocks come from
-// before it has a heap of its own (option starter_allocations). A thread
-// heap gives each size class a page of its own, and the first block of a
-// class faults in an OS page, so a thread that allocates a few dozen blocks
-// of as many classes and exits paid a page fault and 4 KiB per class. The
-// starter heaps are ordinary thread heaps that no thread owns: a thread
-// allocates from one (that of the CPU it runs on) under the heap's lock, acting as
-// its owner for that allocation, so threads share its pages as they would
-// share glibc's arenas. Frees of starter blocks, by any thread, are remote
-// frees (no thread's heap pointer is a starter heap outside its lock), which
-// the starter heap takes back when it next allocates. A starter heap that
-// went unused for a purge delay is let go by the purge thread, as an exited
-// thread's heap is: empty pages go back, pages still holding blocks are
-// abandoned and adopted later by whoever needs a segment.
+// before it has a heap of its own (option starter_allocations). A thread heap
+// gives each size class a page of its own, and the first block of a class
+// faults in an OS page, so a thread that allocates a few dozen blocks of as
+// many classes and exits paid a page fault and 4 KiB per class. The starter
+// heaps are ordinary thread heaps that no thread owns: a thread allocates from
+// one (that of the CPU it runs on) under the heap's lock, acting as its owner
+// for that allocation, so threads share its pages as they would share glibc's
+// arenas. Frees of starter blocks, by any thread, are remote frees (no thread's
+// heap pointer is a starter heap outside its lock), which the starter heap
+// takes back when it next allocates. A starter heap that went unused for a
+// purge delay is let go by the purge thread, as an exited thread's heap is:
+// empty pages go back, pages still holding blocks are abandoned and adopted
+// later by whoever needs a segment. The main thread takes its own heap at
+// once.
 #pragma once
 
 #include <cstdint>

@@ -45,15 +45,16 @@ void get_statistics(Statistics* out) noexcept;
 /// One thread heap's figures (small and medium blocks; large and huge blocks
 /// belong to no thread), published as for Statistics above.
 struct ThreadStatistics {
-  std::uint64_t thread_id;       ///< the kernel's thread id (gettid)
+  std::uint64_t thread_id;       ///< the kernel's thread id (gettid); 0 for a starter heap
   std::uint64_t live_blocks;
   std::uint64_t live_bytes;      ///< usable bytes of the live blocks
   std::uint64_t requests_total;  ///< blocks handed out by this heap, ever
   std::uint64_t pages;           ///< pages the heap holds
 };
 
-/// Copies the figures of up to `max` threads that have a heap now into `out`
-/// and returns how many threads have one (may exceed `max`).
+/// Copies the figures of up to `max` threads that have a heap now (and of
+/// the starter heaps in use) into `out` and returns how many there are (may
+/// exceed `max`).
 std::size_t get_thread_statistics(ThreadStatistics* out, std::size_t max) noexcept;
 
 /// The counters themselves, for the allocator's own files. They are kept in
