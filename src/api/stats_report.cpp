@@ -135,12 +135,9 @@ extern "C" void globalloc_stats_print_fd(int fd) noexcept {
   report.line("  threads with a heap (small and medium blocks):\n");
   report.line("  %10s %12s %12s %14s %8s\n", "thread id", "live blocks", "live bytes", "requests", "pages");
   for (std::size_t i = 0; i < shown; ++i) {
-    char id[24];
-    if (threads[i].thread_id == 0) {
-      std::snprintf(id, sizeof id, "starter");  // a starter heap, no thread's own
-    } else {
-      std::snprintf(id, sizeof id, "%llu", static_cast<unsigned long long>(threads[i].thread_id));
-    }
+    char number[24];
+    std::snprintf(number, sizeof number, "%llu", static_cast<unsigned long long>(threads[i].thread_id));
+    const char* id = threads[i].thread_id == 0 ? "starter" : number;  // 0: a starter heap, no thread's own
     report.line("  %10s %12llu %12s %14llu %8llu\n", id,
                 static_cast<unsigned long long>(threads[i].live_blocks), HumanSize(threads[i].live_bytes).text,
                 static_cast<unsigned long long>(threads[i].requests_total),

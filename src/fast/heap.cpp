@@ -1374,13 +1374,11 @@ HeapsOutlook purge_idle_heaps(std::uint64_t now_ms, std::uint64_t delay_ms) noex
     }
     if (take_idle_kept_block(heap)) changed = true;
     bool quiet = false;
-    if (heap->slot_changes != heap->slot_changes_seen) {
-      heap->slot_changes_seen = heap->slot_changes;
-      heap->slots_quiet_since_ms = now_ms;
+    if (heap->slots_watch.moved(heap->slot_changes, now_ms)) {
       changed = true;
     } else {
       // No slot fell free since the count last moved, a delay ago or more.
-      quiet = now_ms - heap->slots_quiet_since_ms >= delay_ms;
+      quiet = heap->slots_watch.quiet_for(now_ms, delay_ms);
     }
     // One walk: a quiet heap's dirty free slots go; another's make the
     // memory wait (their quiet delay is still running).

@@ -13,6 +13,7 @@
 
 #include "fast/lock.hpp"
 #include "fast/page.hpp"
+#include "fast/quiet_watch.hpp"
 #include "fast/segment.hpp"
 #include "fast/size_classes.hpp"
 
@@ -50,11 +51,10 @@ struct ThreadHeap {
   Lock slots_lock;
   /// Changes the owner made under slots_lock (OwnSlotsGuard): the purge
   /// thread leaves a heap alone while the count moves, and purges it once
-  /// the count stood still for a whole delay. The two fields after it are
-  /// the purge thread's own (written by it alone, under the lock).
+  /// the count stood still for a whole delay. The watch after it is the
+  /// purge thread's own (written by it alone, under the lock).
   std::uint64_t slot_changes;
-  std::uint64_t slot_changes_seen;
-  std::uint64_t slots_quiet_since_ms;
+  QuietWatch slots_watch;
   /// Slow paths until the next look for idle empty current pages, and what
   /// each class's current page had handed out at the last look.
   std::uint32_t retire_countdown;
@@ -110,7 +110,7 @@ struct ThreadHeap {
 
   /// The constant empty heap every thread starts with.
   constexpr explicit ThreadHeap(Page* empty_page) noexcept
-      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, slots_lock{}, slot_changes{0}, slot_changes_seen{0}, slots_quiet_since_ms{0}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
+      : direct{}, natural{}, current{}, queues{}, full{}, delayed_free{0}, segments{}, slots_lock{}, slot_changes{0}, slots_watch{}, retire_countdown{0}, retire_snapshot{}, current_classes{}, next_purge_check_ms{0}, purge_check_countdown{0}, quick_refills{0},
         key_seed{0}, cached_large{nullptr}, cached_large_bytes{0}, cached_large_puts{0}, cached_large_puts_at_check{0}, cached_large_puts_seen{0}, pool_next{nullptr}, in_use{false}, owned{false}, class_requests{}, class_live{}, thread_id{0}, page_count{0}, all_next{nullptr},
         sample_countdown{0}, sample_interval{0}, sample_generation{0}, sample_random{0} {
     for (auto& entry : direct) entry = empty_page;

@@ -24,6 +24,13 @@ constexpr std::uint32_t slow_paths_per_clock_read = 16;
 constexpr std::uint8_t quiet_checks_needed = 4;
 constexpr std::uint8_t quiet_checks_purged = 255;
 
+/// Whether the page's counts are those of the last look (no block handed
+/// out or freed since): what a page's quiet checks and its purged mark
+/// stand on.
+bool page_counts_held_still(const Page* page) noexcept {
+  return page->allocated == page->quiet_allocated && page->used == page->quiet_used;
+}
+
 /// The first size class whose small pages hold at most 64 blocks: the
 /// periodic checks look at its pages and those of the classes above (the
 /// classes below can have thousands of pages, each a cache miss to look at,
@@ -225,8 +232,7 @@ std::size_t heap_purge_free_blocks(ThreadHeap* heap, bool force) noexcept {
     for (Page* page = heap->queues[size_class].first; page != nullptr; page = page->next) {
       // A page in use since the last look is left alone: its free blocks are
       // likely to be taken again soon, and discarding them would cost faults.
-      const bool quiet = page->allocated == page->quiet_allocated && page->used == page->quiet_used;
-      if (!quiet) {
+      if (!page_counts_held_still(page)) {
         page->quiet_allocated = page->allocated;
         page->quiet_used = page->used;
         page->quiet_checks = 0;
@@ -253,8 +259,7 @@ std::size_t abandoned_page_purge_free_blocks(Page* page, bool lists_grew) noexce
   // and abandoned it again (its own frees, which only its own checks would
   // have noticed: a starter heap's page is often purged when the starter
   // heap is let go, then adopted by a thread that frees its blocks).
-  const bool counts_moved = page->allocated != page->quiet_allocated || page->used != page->quiet_used;
-  if (page->quiet_checks == quiet_checks_purged && !lists_grew && !counts_moved) return 0;
+  if (page->quiet_checks == quiet_checks_purged && !lists_grew && page_counts_held_still(page)) return 0;
   // Marked as heap_purge_free_blocks marks it: a thread that adopts the
   // page later sees it purged until its counts move.
   const std::size_t bytes = purge_free_memory_of(page, true);

@@ -6,6 +6,7 @@
 #include "fast/heap.hpp"
 #include "fast/lock.hpp"
 #include "fast/purge_thread.hpp"
+#include "fast/quiet_watch.hpp"
 #include "platform/threads.hpp"
 
 namespace globalloc::fast {
@@ -15,11 +16,8 @@ namespace {
 struct alignas(64) StarterHeap {
   Lock lock;
   ThreadHeap* heap = nullptr;  ///< null until first needed, and after the purge let it go
-  /// Allocations served; the purge thread's count at its last look and when
-  /// the count last moved.
-  std::uint64_t allocations = 0;
-  std::uint64_t allocations_seen = 0;
-  std::uint64_t quiet_since_ms = 0;
+  std::uint64_t allocations = 0;  ///< served, ever
+  QuietWatch watch;               ///< the purge thread's, over `allocations`
 };
 
 constinit StarterHeap starters[Config::starter_heap_count];
@@ -71,13 +69,11 @@ bool starter_heaps_purge(std::uint64_t now_ms, std::uint64_t delay_ms, bool forc
     }
     if (starter.heap == nullptr) {
       // Nothing to let go.
-    } else if (!force && starter.allocations != starter.allocations_seen) {
+    } else if (!force && starter.watch.moved(starter.allocations, now_ms)) {
       // In use since the last look: idle from now on at the earliest.
-      starter.allocations_seen = starter.allocations;
-      starter.quiet_since_ms = now_ms;
       if (changed != nullptr) *changed = true;
       kept = true;
-    } else if (force || now_ms - starter.quiet_since_ms >= delay_ms) {
+    } else if (force || starter.watch.quiet_for(now_ms, delay_ms)) {
       heap_release_unowned(starter.heap);
       starter.heap = nullptr;
     } else {
